@@ -1,0 +1,115 @@
+"""Users and login attempts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from pingan.adapters.db.scope import within
+from pingan.adapters.db.tables import login_attempts, users
+from pingan.domain.access import Actor, Role
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    jurisdiction: str
+    department_id: str | None
+    grid_code: str | None
+    password_hash: str
+    disabled: bool
+    synthetic: bool
+
+    def actor(self) -> Actor:
+        return Actor(
+            user_id=self.id,
+            username=self.username,
+            role=self.role,
+            jurisdiction=self.jurisdiction,
+            department_id=self.department_id,
+            grid_code=self.grid_code,
+        )
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        jurisdiction=row.jurisdiction,
+        department_id=row.department_id,
+        grid_code=row.grid_code,
+        password_hash=row.password_hash,
+        disabled=bool(row.disabled),
+        synthetic=bool(row.synthetic),
+    )
+
+
+class UserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, user_id: int) -> User | None:
+        row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def by_username(self, username: str) -> User | None:
+        row = self.conn.execute(select(users).where(users.c.username == username)).first()
+        return _user(row) if row else None
+
+    def add(self, **values: Any) -> int:
+        return int(self.conn.execute(insert(users).values(**values).returning(users.c.id)).scalar_one())
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(users), rows)
+
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+    def in_scope(self, scope: str, role: Role | None = None, limit: int = 200) -> list[User]:
+        stmt = select(users).where(within(users.c.jurisdiction, scope)).order_by(users.c.id)
+        if role is not None:
+            stmt = stmt.where(users.c.role == role.value)
+        return [_user(r) for r in self.conn.execute(stmt.limit(limit))]
+
+    def ids_by_username(self) -> dict[str, int]:
+        return {r.username: r.id for r in self.conn.execute(select(users.c.username, users.c.id))}
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+    def record_attempt(self, username: str, client: str, ok: bool, now: datetime) -> None:
+        self.conn.execute(
+            insert(login_attempts).values(username=username, client=client, ok=ok, at=now)
+        )
+
+    def recent_failures(self, username: str, client: str, since: datetime) -> int:
+        """Failures for this account from this client since the window opened or the last success."""
+        last_ok = self.conn.execute(
+            select(func.max(login_attempts.c.at)).where(
+                login_attempts.c.username == username,
+                login_attempts.c.client == client,
+                login_attempts.c.ok.is_(True),
+            )
+        ).scalar_one_or_none()
+        start = max(since, last_ok) if last_ok else since
+        return int(
+            self.conn.execute(
+                select(func.count())
+                .select_from(login_attempts)
+                .where(
+                    login_attempts.c.username == username,
+                    login_attempts.c.client == client,
+                    login_attempts.c.ok.is_(False),
+                    login_attempts.c.at > start,
+                )
+            ).scalar_one()
+        )

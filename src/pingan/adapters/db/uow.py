@@ -1,0 +1,142 @@
+"""The unit of work: one database transaction, its repositories, and the events it will publish.
+
+Events collected from aggregates are written to the outbox inside the same transaction just before
+commit, so a change and the news of it are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from pingan.adapters.db.cases import CaseRepository
+from pingan.adapters.db.deadlines import DeadlineRepository
+from pingan.adapters.db.engine import READONLY
+from pingan.adapters.db.outbox import InboxRepository, OutboxRepository
+from pingan.adapters.db.people import UserRepository
+from pingan.adapters.db.places import DepartmentRepository, UnitRepository
+from pingan.adapters.db.records import (
+    AttachmentRepository,
+    CalendarRepository,
+    DispatchRuleRepository,
+    IdempotencyRepository,
+    NotificationRepository,
+)
+from pingan.domain.access import SYSTEM_ACTOR, Actor
+from pingan.domain.errors import Conflict
+from pingan.domain.events import DomainEvent
+
+
+class SqlUnitOfWork:
+    """Use as `with uow_factory(actor) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+
+    cases: CaseRepository
+    units: UnitRepository
+    departments: DepartmentRepository
+    users: UserRepository
+    deadlines: DeadlineRepository
+    outbox: OutboxRepository
+    inbox: InboxRepository
+    idempotency: IdempotencyRepository
+    attachments: AttachmentRepository
+    dispatch_rules: DispatchRuleRepository
+    notifications: NotificationRepository
+    calendar: CalendarRepository
+
+    def __init__(
+        self,
+        engine: Engine,
+        actor: Actor = SYSTEM_ACTOR,
+        *,
+        readonly: bool = False,
+        on_commit: Callable[[list[DomainEvent]], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.readonly = readonly
+        self.events: list[DomainEvent] = []
+        self._on_commit = on_commit
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        conn = self.engine.connect()
+        if self.readonly:
+            conn = conn.execution_options(**{READONLY: True})
+        self._conn = conn
+        conn.begin()
+        self.cases = CaseRepository(conn, self.actor, self.events)
+        self.units = UnitRepository(conn)
+        self.departments = DepartmentRepository(conn)
+        self.users = UserRepository(conn)
+        self.deadlines = DeadlineRepository(conn)
+        self.outbox = OutboxRepository(conn)
+        self.inbox = InboxRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
+        self.attachments = AttachmentRepository(conn)
+        self.dispatch_rules = DispatchRuleRepository(conn)
+        self.notifications = NotificationRepository(conn)
+        self.calendar = CalendarRepository(conn)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    def emit(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def commit(self) -> None:
+        conn = self.connection
+        published = list(self.events)
+        try:
+            self.outbox.append(published)
+            conn.commit()
+        except IntegrityError:
+            conn.rollback()
+            raise Conflict("db.conflict") from None
+        self.events.clear()
+        if self._on_commit and published:
+            self._on_commit(published)
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self.events.clear()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+
+class UnitOfWorkFactory:
+    """Makes units of work bound to one engine; the API and workers share one factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._listeners: list[Callable[[list[DomainEvent]], None]] = []
+
+    def __call__(self, actor: Actor = SYSTEM_ACTOR, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, actor, readonly=readonly, on_commit=self._notify)
+
+    def on_commit(self, listener: Callable[[list[DomainEvent]], None]) -> None:
+        """Called after a commit that wrote events; the relay uses it to wake up at once."""
+        self._listeners.append(listener)
+
+    def _notify(self, events: list[DomainEvent]) -> None:
+        for listener in self._listeners:
+            listener(events)

@@ -1,0 +1,29 @@
+"""Signed bearer tokens (JWT, HS256 only: `alg=none` and algorithm switching are refused)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+
+
+class TokenError(Exception):
+    pass
+
+
+def issue(secret: str, user_id: int, now: datetime, ttl: timedelta) -> str:
+    claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read(secret: str, token: str) -> int:
+    """The user id a valid, unexpired token was issued to."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        return int(claims["sub"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise TokenError(str(exc)) from None

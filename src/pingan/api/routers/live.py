@@ -1,0 +1,64 @@
+"""Live updates, KPIs summary and health."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import text
+
+from pingan.api.deps import ActorDep, RuntimeDep, actor_for_token
+from pingan.api.errors import ApiError
+from pingan.api.schemas import SummaryOut
+from pingan.domain.sla import CST
+
+router = APIRouter(tags=["live"])
+
+
+@router.get("/api/v1/stats/summary", response_model=SummaryOut, summary="Case counts in my jurisdiction")
+def summary(rt: RuntimeDep, actor: ActorDep, unit: str | None = None) -> SummaryOut:
+    now = rt.env.now()
+    day_start = datetime.combine(now.astimezone(CST).date(), time(0), CST)
+    with rt.uows(actor, readonly=True) as uow:
+        data = uow.cases.summary(unit, now, day_start)
+    return SummaryOut(unit_path=unit or actor.jurisdiction, **data)
+
+
+@router.websocket("/api/v1/ws")
+async def events(ws: WebSocket, token: str | None = None) -> None:
+    """Push case events the user may see. Authenticate with `?token=` or a first `{"token": ...}`."""
+    rt = ws.app.state.runtime
+    await ws.accept()
+    try:
+        if token is None:
+            first = await asyncio.wait_for(ws.receive_json(), timeout=10)
+            token = str(first.get("token", "")) if isinstance(first, dict) else ""
+        actor = actor_for_token(rt, token)
+    except (ApiError, TimeoutError, ValueError, WebSocketDisconnect):
+        await ws.close(code=4401, reason="auth required")
+        return
+    sub = rt.hub.add(actor)
+    await ws.send_json({"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value})
+    try:
+        while True:
+            message = await sub.queue.get()
+            await ws.send_text(message)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        rt.hub.remove(sub)
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Ready when the database answers", responses={503: {"description": "DB down"}})
+def readyz(rt: RuntimeDep) -> dict[str, object]:
+    with rt.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    with rt.uows(readonly=True) as uow:
+        backlog = uow.outbox.backlog()
+    return {"status": "ready", "outbox_backlog": backlog}

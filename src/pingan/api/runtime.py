@@ -1,0 +1,128 @@
+"""Everything a running Pingan process holds: engine, unit-of-work factory, clock, calendar, grid
+index, bus, relay, SLA worker and the WebSocket hub. Built once per process; tests build their own
+with a fake clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from pingan.adapters.bus.memory import InProcessBus
+from pingan.adapters.bus.relay import OutboxRelay
+from pingan.adapters.calendar import build_calendar, read_calendar_file
+from pingan.adapters.db.engine import make_engine
+from pingan.adapters.db.uow import UnitOfWorkFactory
+from pingan.adapters.spatial import GridIndex, from_wkb
+from pingan.api.realtime import Hub
+from pingan.config import Settings
+from pingan.domain.geo import UnitLevel
+from pingan.domain.sla import WorkCalendar
+from pingan.services import notifications
+from pingan.services.clocks import run_clocks
+from pingan.services.ports import Env, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class ReloadableLocator:
+    """A grid index that can be rebuilt after an import without restarting the server."""
+
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self._uows = uows
+        self._index: GridIndex | None = None
+        self._lock = threading.Lock()
+
+    def reload(self) -> int:
+        with self._uows(readonly=True) as uow:
+            shapes = [
+                (r.unit.path, from_wkb(r.geom_wkb))
+                for r in uow.units.records("", UnitLevel.GRID)
+                if r.geom_wkb
+            ]
+        index = GridIndex(shapes)
+        with self._lock:
+            self._index = index
+        return len(shapes)
+
+    def locate(self, lng: float, lat: float) -> str | None:
+        index = self._index
+        if index is None:
+            self.reload()
+            index = self._index
+        assert index is not None
+        return index.locate(lng, lat)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    uows: UnitOfWorkFactory
+    env: Env
+    locator: ReloadableLocator
+    bus: InProcessBus
+    relay: OutboxRelay
+    hub: Hub
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        engine: Engine | None = None,
+    ) -> Runtime:
+        engine = engine or make_engine(settings.database_url)
+        uows = UnitOfWorkFactory(engine)
+        locator = ReloadableLocator(uows)
+        env = Env(calendar=load_calendar(uows, settings), locator=locator, clock=clock)
+        bus = InProcessBus()
+        relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
+        hub = Hub()
+        bus.subscribe("websocket", hub.publish)
+        bus.subscribe(notifications.CONSUMER, lambda e: notifications.handle(uows, env, e) and None)
+        return cls(settings, engine, uows, env, locator, bus, relay, hub)
+
+    def start_workers(self) -> None:
+        self.relay.start()
+        t = threading.Thread(target=self._clock_loop, name="sla-clock", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop_workers(self) -> None:
+        self._stop.set()
+        self.relay.stop()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def _clock_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = run_clocks(self.uows, self.env)
+                if report.warned or report.lapsed:
+                    log.info("sla clock: %s", report)
+            except Exception:
+                log.exception("sla clock pass failed")
+            self._stop.wait(self.settings.sla_interval_s)
+
+    def reload_calendar(self) -> None:
+        self.env.calendar = load_calendar(self.uows, self.settings)
+
+
+def load_calendar(uows: UnitOfWorkFactory, settings: Settings) -> WorkCalendar:
+    overrides: list[Any] = []
+    if settings.calendar_file:
+        overrides.extend(read_calendar_file(settings.calendar_file))
+    try:
+        with uows(readonly=True) as uow:
+            overrides.extend(uow.calendar.days())
+    except Exception:  # a database that is not migrated yet has no calendar table
+        log.warning("calendar overrides not loaded", exc_info=True)
+    return build_calendar(overrides)

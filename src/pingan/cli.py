@@ -1,0 +1,341 @@
+"""The `pingan` command: demo, serve, migrate, import, locate, sla, calendar, users."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pingan.config import Settings
+
+app = typer.Typer(help="Pingan 平安 — social-governance command centre", no_args_is_help=True)
+import_app = typer.Typer(help="Import data", no_args_is_help=True)
+calendar_app = typer.Typer(help="The working-day calendar", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts", no_args_is_help=True)
+sla_app = typer.Typer(help="SLA clocks", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(users_app, name="users")
+app.add_typer(sla_app, name="sla")
+console = Console()
+
+UrlOpt = Annotated[str | None, typer.Option("--url", help="database URL (default PINGAN_DATABASE_URL)")]
+
+
+def _settings(url: str | None) -> Settings:
+    settings = Settings()
+    if url:
+        settings.database_url = url
+    return settings
+
+
+@app.command()
+def migrate(url: UrlOpt = None) -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from pingan.adapters.db.migrate import upgrade
+
+    settings = _settings(url)
+    upgrade(settings.database_url)
+    console.print(f"[green]schema up to date[/] {settings.database_url}")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    url: UrlOpt = None,
+    workers: Annotated[bool, typer.Option(help="run relay and SLA clock in-process")] = True,
+) -> None:
+    """Serve the API (and the web apps) with uvicorn."""
+    import uvicorn
+
+    from pingan.api.app import create_app
+
+    settings = _settings(url)
+    settings.run_workers = workers
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    url: UrlOpt = None,
+    reset: Annotated[bool, typer.Option(help="delete the SQLite file and start over")] = False,
+    small: Annotated[bool, typer.Option(help="a tiny city (2 districts) for quick looks")] = False,
+    weeks: int = 6,
+    per_day: int = 150,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
+) -> None:
+    """Migrate, seed the demo city of Jiaxing (嘉兴) if empty, print the logins, serve."""
+    from sqlalchemy.engine import make_url
+
+    from pingan.adapters.db.migrate import upgrade
+
+    settings = _settings(url)
+    parsed = make_url(settings.database_url)
+    if reset and parsed.get_backend_name() == "sqlite" and parsed.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+    upgrade(settings.database_url)
+    logins = _seed_if_empty(settings, small=small, weeks=weeks, per_day=per_day)
+    _print_logins(logins, host, port)
+    if not no_serve:
+        serve(host=host, port=port, url=settings.database_url, workers=True)
+
+
+def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int) -> list[object]:
+    from pingan.adapters.calendar import build_calendar
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.adapters.media import MediaStore
+    from pingan.adapters.passwords import hash_password
+    from pingan.demo.city import generate_city, generate_small_city
+    from pingan.demo.seed import DEMO_PASSWORD, seed
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.services.ports import Env
+
+    engine = make_engine(settings.database_url)
+    uows = UnitOfWorkFactory(engine)
+    with uows(readonly=True) as uow:
+        existing = uow.users.count()
+    if existing:
+        console.print(f"[yellow]database already seeded[/] ({existing} users); use --reset to start over")
+        from pingan.demo.seed import demo_logins_from_db
+
+        with uows(readonly=True) as uow:
+            return list(demo_logins_from_db(uow))
+    with console.status("generating the demo city (real Jiaxing districts, generated towns and grids)…"):
+        city = generate_small_city() if small else generate_city()
+    env = Env(calendar=build_calendar(), locator=city.grid_index())
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = seed(
+            uows, SYSTEM_ACTOR, city, env, hash_password(DEMO_PASSWORD), MediaStore(settings.media_dir).put,
+            weeks=2 if small else weeks, cases_per_day=20 if small else per_day, progress=progress,
+        )
+    engine.dispose()
+    console.print(
+        f"seeded {report.units} units ({report.grids} grids), {report.departments} departments, "
+        f"{report.users} users, {report.cases} cases ({report.open_cases} open). "
+        "[dim]Towns, communities, grids and people are generated (模拟数据); "
+        "district boundaries are real, converted from GCJ-02.[/]"
+    )
+    return list(report.logins)
+
+
+def _print_logins(logins: list[object], host: str, port: int) -> None:
+    from pingan.demo.seed import DEMO_PASSWORD
+
+    table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("where")
+    for login in logins:
+        table.add_row(login.username, login.role, login.where)  # type: ignore[attr-defined]
+    console.print(table)
+    console.print(f"API: http://{host}:{port}/docs   OpenAPI: http://{host}:{port}/openapi.json")
+
+
+@import_app.command("grids")
+def import_grids(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON FeatureCollection")],
+    crs: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
+    parent: Annotated[str | None, typer.Option(help="parent code for features that name none")] = None,
+    dry_run: Annotated[bool, typer.Option(help="validate and report only")] = False,
+    allow_gaps: Annotated[bool, typer.Option(help="store even if children leave gaps in the parent")] = False,
+    url: UrlOpt = None,
+) -> None:
+    """Import units or grids from GeoJSON; invalid shapes, overlaps and gaps are reported."""
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.domain.errors import DomainError
+    from pingan.domain.geo import CRS
+    from pingan.services.grids import import_units
+    from pingan.adapters.grid_files import plan_import
+
+    settings = _settings(url)
+    uows = UnitOfWorkFactory(make_engine(settings.database_url))
+    try:
+        data = json.loads(file.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        console.print(f"[red]not a UTF-8 JSON file:[/] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        with uows(readonly=True) as uow:
+            plan = plan_import(uow, data, CRS(crs), parent)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    blocking = [i for i in plan.issues if not (allow_gaps and i.code == "grid.gap")]
+    if plan.issues:
+        table = Table(title=f"{len(plan.issues)} problem(s) found")
+        for col in ("code", "units", "area m²", "detail"):
+            table.add_column(col)
+        for issue in plan.issues[:200]:
+            area = f"{issue.area_m2:,.0f}" if issue.area_m2 is not None else ""
+            table.add_row(issue.code, ", ".join(issue.unit_codes), area, issue.detail)
+        console.print(table)
+    console.print(f"{len(plan.items)} unit(s) read from {file}")
+    if dry_run:
+        raise typer.Exit(1 if blocking else 0)
+    if blocking:
+        console.print("[red]nothing stored[/]: fix the problems above (or --allow-gaps for gaps only)")
+        raise typer.Exit(1)
+    try:
+        with uows(SYSTEM_ACTOR) as uow:
+            result = import_units(uow, SYSTEM_ACTOR, plan.items)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]stored[/]: {result.created} new, {result.updated} updated")
+
+
+@app.command()
+def locate(
+    lng: float, lat: float, crs: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
+    url: UrlOpt = None,
+) -> None:
+    """Which grid a point lies in."""
+    from pingan.api.runtime import ReloadableLocator
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.domain.geo import CRS, to_wgs84
+
+    settings = _settings(url)
+    locator = ReloadableLocator(UnitOfWorkFactory(make_engine(settings.database_url)))
+    point = to_wgs84(lng, lat, CRS(crs))
+    path = locator.locate(point.lng, point.lat)
+    if path is None:
+        console.print("[red]outside every grid[/]")
+        raise typer.Exit(1)
+    console.print(f"WGS-84 {point.lng:.6f},{point.lat:.6f} → {path}")
+
+
+@sla_app.command("tick")
+def sla_tick(url: UrlOpt = None) -> None:
+    """Run one pass of the SLA clock now (warnings and escalations)."""
+    from pingan.api.runtime import Runtime
+    from pingan.services.clocks import run_clocks
+
+    rt = Runtime.build(_settings(url))
+    report = run_clocks(rt.uows, rt.env)
+    rt.relay.drain()
+    console.print(f"warned {report.warned}, lapsed {report.lapsed}, escalated {report.escalated}")
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    kind: Annotated[str, typer.Argument(help="holiday | workday")],
+    name: str = "",
+    url: UrlOpt = None,
+) -> None:
+    """Declare a day off or a make-up working day (from the State Council's notice)."""
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    if kind not in ("holiday", "workday"):
+        console.print("[red]kind must be holiday or workday[/]")
+        raise typer.Exit(2)
+    uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
+    with uows() as uow:
+        uow.calendar.put(date.fromisoformat(day), kind, name)
+        uow.commit()
+    console.print(f"{day}: {kind} {name} (restart or wait for the next reload to apply)")
+
+
+@calendar_app.command("import")
+def calendar_import(file: Path, url: UrlOpt = None) -> None:
+    """Load `{"holidays": {day: name}, "workdays": {day: name}}` into the calendar."""
+    from pingan.adapters.calendar import read_calendar_file
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    days = read_calendar_file(file)
+    uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
+    with uows() as uow:
+        for day, kind, name in days:
+            uow.calendar.put(day, kind, name)
+        uow.commit()
+    console.print(f"{len(days)} day(s) stored")
+
+
+@calendar_app.command("show")
+def calendar_show(year: int = datetime.now(timezone.utc).year, url: UrlOpt = None) -> None:
+    """Days off on weekdays and working weekend days of a year."""
+    from datetime import timedelta
+
+    from pingan.api.runtime import load_calendar
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    settings = _settings(url)
+    cal = load_calendar(UnitOfWorkFactory(make_engine(settings.database_url)), settings)
+    day = date(year, 1, 1)
+    table = Table(title=f"{year}: exceptions to Monday–Friday")
+    table.add_column("date")
+    table.add_column("kind")
+    while day.year == year:
+        weekend = day.weekday() >= 5
+        if weekend == cal.is_workday(day):
+            table.add_row(day.isoformat(), "workday (调休)" if weekend else "holiday (放假)")
+        day += timedelta(days=1)
+    console.print(table)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="commander|operator|handler|grid_worker|citizen|auditor|admin")],
+    unit: Annotated[str, typer.Option(help="jurisdiction path, e.g. 330400.330402")],
+    name: str = "",
+    department: str | None = None,
+    grid: str | None = None,
+    url: UrlOpt = None,
+) -> None:
+    """Create a user; the password is read from the prompt (never the command line)."""
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.adapters.passwords import hash_password
+    from pingan.domain.access import USER_ROLES, Role
+
+    if role not in {r.value for r in USER_ROLES}:
+        console.print(f"[red]unknown role {role}[/]")
+        raise typer.Exit(2)
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    if len(password) < 10:
+        console.print("[red]use at least 10 characters[/]")
+        raise typer.Exit(2)
+    uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
+    with uows() as uow:
+        if uow.units.get_by_path(unit) is None:
+            console.print(f"[red]no unit with path {unit}[/]")
+            raise typer.Exit(2)
+        user_id = uow.users.add(
+            username=username, display_name=name or username, role=Role(role).value, jurisdiction=unit,
+            department_id=department, grid_code=grid, password_hash=hash_password(password),
+            disabled=False, synthetic=False, created_at=datetime.now(timezone.utc),
+        )
+        uow.commit()
+    console.print(f"user {username} created (id {user_id})")
+
+
+if __name__ == "__main__":
+    app()
