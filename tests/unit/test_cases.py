@@ -878,19 +878,37 @@ def _accepted(case: Case, command: Command, actor: Actor) -> bool:
     return True
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    attempts=st.lists(
-        st.tuples(st.sampled_from(sorted(MOVES)), st.sampled_from(ACTOR_NAMES)), max_size=30
-    ),
-    owner=st.sampled_from([TOWN, DISTRICT, CITY]),
-)
+OWNERS = st.sampled_from([TOWN, DISTRICT, CITY])
+
+
+def _offered(case: Case) -> list[tuple[str, str]]:
+    return [
+        (move, name)
+        for move, command in MOVES.items()
+        for name, actor in ACTORS.items()
+        if command.action in case.allowed(actor)
+    ]
+
+
+def _draw_attempt(data: st.DataObject, case: Case) -> tuple[str, str]:
+    """Mostly something the case offers, so runs get deep into the loop; otherwise anything."""
+    offered = _offered(case)
+    if offered and data.draw(st.integers(0, 3), label="pick offered") > 0:
+        return data.draw(st.sampled_from(offered), label="offered")
+    return data.draw(
+        st.tuples(st.sampled_from(sorted(MOVES)), st.sampled_from(ACTOR_NAMES)), label="any"
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), owner=OWNERS, length=st.integers(0, 40))
 def test_random_attempts_keep_the_case_consistent(
-    attempts: list[tuple[str, str]], owner: str
+    data: st.DataObject, owner: str, length: int
 ) -> None:
     case, clock = report_case(owner_path=owner), Clock()
     accepted = 0
-    for move, name in attempts:
+    for _ in range(length):
+        move, name = _draw_attempt(data, case)
         command, actor = MOVES[move], ACTORS[name]
 
         for other in ACTORS.values():

@@ -20,10 +20,17 @@ def issue(secret: str, user_id: int, now: datetime, ttl: timedelta) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read(secret: str, token: str) -> int:
-    """The user id a valid, unexpired token was issued to."""
+def read(secret: str, token: str, now: datetime) -> int:
+    """The user id a valid token was issued to, if it has not expired by `now` (the injected clock)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "iat"], "verify_exp": False, "verify_iat": False},
+        )
+        if int(claims["exp"]) <= now.timestamp():
+            raise TokenError("expired")
         return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError) as exc:
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise TokenError(str(exc)) from None

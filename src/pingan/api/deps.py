@@ -26,7 +26,7 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 def actor_for_token(rt: Runtime, token: str) -> Actor:
     try:
-        user_id = read(rt.settings.secret_key, token)
+        user_id = read(rt.settings.secret_key, token, rt.env.now())
     except TokenError:
         raise ApiError(401, "auth.invalid_token", {"WWW-Authenticate": "Bearer"}) from None
     with rt.uows(readonly=True) as uow:

@@ -51,8 +51,13 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
-def error_body(code: str, lang: str, params: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message(code, lang, params), **extra}}
+def error_body(
+    code: str, lang: str, params: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message(code, lang, params), **extra}
+    if params:
+        body["params"] = params
+    return {"error": body}
 
 
 def _lang(request: Request) -> str:
@@ -70,7 +75,7 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, AuthFailed):
             headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
-            error_body(exc.code, _lang(request), params, params=params), status, headers=headers
+            error_body(exc.code, _lang(request), params), status, headers=headers
         )
 
     @app.exception_handler(ApiError)
