@@ -185,13 +185,13 @@ def import_grids(
         raise typer.Exit(2) from None
     blocking = [i for i in plan.issues if not (allow_gaps and i.code == "grid.gap")]
     if plan.issues:
-        table = Table(title=f"{len(plan.issues)} problem(s) found")
-        for col in ("code", "units", "area m²", "detail"):
-            table.add_column(col)
-        for issue in plan.issues[:200]:
-            area = f"{issue.area_m2:,.0f}" if issue.area_m2 is not None else ""
-            table.add_row(issue.code, ", ".join(issue.unit_codes), area, issue.detail)
-        console.print(table)
+        console.print(f"[bold]{len(plan.issues)} problem(s) found[/]")
+        for issue in plan.issues[:500]:
+            area = f"  {issue.area_m2:,.0f} m²" if issue.area_m2 is not None else ""
+            console.print(
+                f"[red]{issue.code}[/]  {', '.join(issue.unit_codes)}{area}  {issue.detail}",
+                soft_wrap=True,
+            )
     console.print(f"{len(plan.items)} unit(s) read from {file}")
     if dry_run:
         raise typer.Exit(1 if blocking else 0)

@@ -242,7 +242,14 @@ def case_in(state: CaseState, clock: Clock | None = None, **overrides: Any) -> C
 
 
 def snapshot(case: Case) -> dict[str, Any]:
+    """A deep copy of everything the case holds, to compare before and after."""
     return dataclasses.asdict(case)
+
+
+def quick_snapshot(case: Case) -> dict[str, Any]:
+    """Every attribute, with the append-only lists of frozen entries copied shallowly; fast enough
+    to take at every step of a property run."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in vars(case).items()}
 
 
 def assert_refused(
@@ -832,6 +839,7 @@ MOVES: dict[str, Command] = {
     "resume": full_command(A.RESUME),
     "merge": full_command(A.MERGE, target_case_id=99),
 }
+ONE_COMMAND_PER_ACTION = list({c.action: c for c in MOVES.values()}.values())
 TARGETS: dict[Action, set[CaseState]] = {
     A.FILE: {S.FILED},
     A.REJECT: {S.REJECTED},
@@ -881,27 +889,30 @@ def _accepted(case: Case, command: Command, actor: Actor) -> bool:
 OWNERS = st.sampled_from([TOWN, DISTRICT, CITY])
 
 
-def _offered(case: Case) -> list[tuple[str, str]]:
-    return [
-        (move, name)
-        for move, command in MOVES.items()
-        for name, actor in ACTORS.items()
-        if command.action in case.allowed(actor)
-    ]
+def _offered(case: Case) -> dict[str, list[str]]:
+    """Who the case offers each move to right now."""
+    offers: dict[str, list[str]] = {}
+    for name, actor in ACTORS.items():
+        allowed = case.allowed(actor)
+        for move, command in MOVES.items():
+            if command.action in allowed:
+                offers.setdefault(move, []).append(name)
+    return offers
 
 
 def _draw_attempt(data: st.DataObject, case: Case) -> tuple[str, str]:
-    """Mostly something the case offers, so runs get deep into the loop; otherwise anything."""
-    offered = _offered(case)
-    if offered and data.draw(st.integers(0, 3), label="pick offered") > 0:
-        return data.draw(st.sampled_from(offered), label="offered")
+    """Mostly a move the case offers, so runs get deep into the loop; otherwise anything."""
+    offers = _offered(case)
+    if offers and data.draw(st.integers(0, 3), label="pick offered") > 0:
+        move = data.draw(st.sampled_from(sorted(offers)), label="offered move")
+        return move, data.draw(st.sampled_from(offers[move]), label="by")
     return data.draw(
         st.tuples(st.sampled_from(sorted(MOVES)), st.sampled_from(ACTOR_NAMES)), label="any"
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), owner=OWNERS, length=st.integers(0, 40))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), owner=OWNERS, length=st.integers(0, 30))
 def test_random_attempts_keep_the_case_consistent(
     data: st.DataObject, owner: str, length: int
 ) -> None:
@@ -913,18 +924,26 @@ def test_random_attempts_keep_the_case_consistent(
 
         for other in ACTORS.values():
             offered = set(case.allowed(other))
-            accepts = {c.action for c in MOVES.values() if _accepted(case, c, other)}
+            accepts = {c.action for c in ONE_COMMAND_PER_ACTION if _accepted(case, c, other)}
             assert offered == accepts, (case.state, other.username)
 
-        before, before_state, before_suspended = snapshot(case), case.state, case.suspended_from
+        before, before_state, before_suspended = (
+            quick_snapshot(case),
+            case.state,
+            case.suspended_from,
+        )
         try:
             case.apply(command, actor, clock.tick())
         except DomainError:
-            assert snapshot(case) == before
+            assert quick_snapshot(case) == before
             continue
         accepted += 1
         assert before_state in SOURCES[command.action]
-        assert name in PERMITTED[command.action]
+        if command.action in (A.ACCEPT, A.RETURN, A.HANDLE):
+            assert actor.role is Role.HANDLER
+            assert actor.department_id == before["department_id"]
+        else:
+            assert name in PERMITTED[command.action]
         if command.action in (A.ESCALATE, A.SUPERVISE):
             assert case.state is before_state
         elif command.action is A.RESUME:

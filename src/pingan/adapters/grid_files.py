@@ -8,9 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
-
-from pingan.adapters.spatial import GeometryIssue, UnitFeature, from_wkb, parse_geojson_units, to_wkb, validate_siblings
+from pingan.adapters.spatial import (
+    GeometryIssue,
+    UnitFeature,
+    bbox,
+    from_wkb,
+    parse_geojson_units,
+    to_wkb,
+    validate_siblings,
+)
 from pingan.domain.geo import CRS
 from pingan.services.grids import ImportedUnit
 from pingan.services.ports import UnitOfWork
@@ -43,7 +49,7 @@ def plan_import(uow: UnitOfWork, data: Any, crs: CRS, default_parent: str | None
             level=f.level,
             parent_code=f.parent_code or default_parent,
             geom_wkb=to_wkb(f.geometry),
-            bbox=tuple(shapely.bounds(f.geometry).tolist()),  # type: ignore[arg-type]
+            bbox=bbox(f.geometry),
             center=_label(f.geometry),
         )
         for f in features

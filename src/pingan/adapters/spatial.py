@@ -107,6 +107,32 @@ def coordinates_to_wgs84(coords: npt.ArrayLike, crs: CRS) -> FloatArray:
     return np.column_stack((lng, lat))
 
 
+def _gcj02_to_bd09(lng: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    z = np.sqrt(lng * lng + lat * lat) + 0.00002 * np.sin(lat * _X_PI)
+    theta = np.arctan2(lat, lng) + 0.000003 * np.cos(lng * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def coordinates_from_wgs84(coords: npt.ArrayLike, crs: CRS) -> FloatArray:
+    """Convert an (N, 2) WGS-84 array into `crs`, for maps whose base tiles use GCJ-02 or BD-09."""
+    xy = np.array(coords, dtype=np.float64).reshape(-1, 2)
+    if crs is CRS.WGS84:
+        return xy
+    lng, lat = xy[:, 0], xy[:, 1]
+    dlng, dlat = _gcj02_delta(lng, lat)
+    inside = _in_china(lng, lat)
+    lng, lat = np.where(inside, lng + dlng, lng), np.where(inside, lat + dlat, lat)
+    if crs is CRS.BD09:
+        lng, lat = _gcj02_to_bd09(lng, lat)
+    return np.column_stack((lng, lat))
+
+
+def transform_from_wgs84(geometry: BaseGeometry, crs: CRS) -> BaseGeometry:
+    if crs is CRS.WGS84:
+        return geometry
+    return cast(BaseGeometry, shapely.transform(geometry, lambda xy: coordinates_from_wgs84(xy, crs)))
+
+
 # --- measuring ------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import shapely
 
-from pingan.adapters.spatial import to_wkb
+from pingan.adapters.spatial import bbox, to_wkb
 from pingan.demo.city import DemoCity, DemoUnit
 from pingan.demo.photos import striped_png
 from pingan.domain.access import Actor, Role
@@ -63,7 +63,7 @@ def seed_units(uow: UnitOfWork, city: DemoCity, system: Actor) -> int:
             level=u.unit.level,
             parent_code=u.unit.parent_code,
             geom_wkb=to_wkb(u.geometry),
-            bbox=tuple(shapely.bounds(u.geometry).tolist()),  # type: ignore[arg-type]
+            bbox=bbox(u.geometry),
             center=(u.lng, u.lat),
             generated=u.unit.generated,
         )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from pingan.adapters.db.places import UnitRecord
-from pingan.adapters.spatial import from_wkb, to_geojson
+from pingan.adapters.spatial import from_wkb, to_geojson, transform_from_wgs84
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.schemas import CategoryOut, DepartmentOut, LocateOut, UnitOut
 from pingan.domain.categories import CATEGORIES, MAJORS
@@ -86,7 +86,7 @@ def unit_geojson(
                         "path": r.unit.path,
                         "generated": r.unit.generated,
                     },
-                    "geometry": to_geojson(geom, crs),
+                    "geometry": to_geojson(transform_from_wgs84(geom, crs)),
                 }
             )
     return {"type": "FeatureCollection", "features": features}
