@@ -76,6 +76,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "request.too_large": ("请求体过大", "Request body too large"),
     "request.bad_encoding": ("请求体不是有效的 UTF-8", "The body is not valid UTF-8"),
     "not_found": ("资源不存在", "Not found"),
+    "service.not_ready": ("服务尚未就绪（数据库不可用）", "Not ready: the database does not answer"),
     "conflict": ("请求冲突", "Conflict"),
     "db.conflict": ("数据冲突，请重试", "Conflicting write; retry"),
     "input.invalid": ("输入无效", "Invalid input"),

@@ -44,12 +44,14 @@ class World:
         return client
 
     def token(self, username: str) -> str:
-        if username not in self._tokens:
+        """A token valid at the clock's present time (tests move the clock)."""
+        key = f"{username}@{self.clock.now.isoformat()}"
+        if key not in self._tokens:
             anon = TestClient(self.app)
             r = anon.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD})
             assert r.status_code == 200, r.text
-            self._tokens[username] = r.json()["access_token"]
-        return self._tokens[username]
+            self._tokens[key] = r.json()["access_token"]
+        return self._tokens[key]
 
     def grids(self, town_index: int = 0, district_index: int = 0) -> list[Any]:
         district = self.city.at_level(UnitLevel.DISTRICT)[district_index]

@@ -254,7 +254,7 @@ DURATIONS = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(start=STARTS, seconds=DURATIONS)
 def test_working_seconds_undoes_add(start: datetime, seconds: float) -> None:
     calendar = official_calendar()
@@ -264,7 +264,7 @@ def test_working_seconds_undoes_add(start: datetime, seconds: float) -> None:
     assert due.tzinfo == start.tzinfo
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(start=STARTS, seconds=st.floats(min_value=1, max_value=200 * HOUR, allow_nan=False))
 def test_a_due_time_always_falls_inside_working_hours(start: datetime, seconds: float) -> None:
     calendar = official_calendar()
@@ -273,7 +273,7 @@ def test_a_due_time_always_falls_inside_working_hours(start: datetime, seconds: 
     assert any(begin <= local.time() <= end for begin, end in DEFAULT_HOURS), local
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     start=STARTS,
     first=st.floats(min_value=0, max_value=100 * HOUR),

@@ -120,3 +120,26 @@ ERROR_SCHEMA = {
         }
     },
 }
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request body",
+    401: "Not signed in, or the token is invalid or expired",
+    403: "Your role or jurisdiction does not allow this",
+    404: "Not found within your jurisdiction",
+    409: "Not allowed in the current state",
+    412: "The resource changed since the ETag you sent",
+    413: "Request body too large",
+    422: "Invalid input (message in your language)",
+    428: "If-Match header required",
+    429: "Too many attempts; retry later",
+    503: "Not ready",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error statuses, all in the one error shape."""
+    return {
+        c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+        for c in codes
+    }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from pingan.api.deps import ActorDep, RuntimeDep
+from pingan.api.errors import documented
 from pingan.api.schemas import RuleIn, RuleOut
 from pingan.services import dispatch
 
-router = APIRouter(prefix="/api/v1", tags=["rules"])
+router = APIRouter(prefix="/api/v1", tags=["rules"], responses=documented(401, 422))
 
 
 @router.get("/dispatch-rules", response_model=list[RuleOut])

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pingan.adapters.passwords import verify_password
 from pingan.adapters.tokens import issue
 from pingan.api.deps import ActorDep, RuntimeDep
+from pingan.api.errors import documented
 from pingan.api.schemas import TokenOut, UserOut
 from pingan.services.accounts import login
 
@@ -24,7 +25,7 @@ def user_out(user: object) -> UserOut:
 @router.post(
     "/auth/token",
     response_model=TokenOut,
-    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
+    responses=documented(401, 422, 429),
     summary="Sign in with username and password (OAuth2 password form)",
 )
 async def token(
@@ -54,13 +55,15 @@ async def token(
     return await run_in_threadpool(run)
 
 
-@router.get("/me", response_model=UserOut, responses={401: {"description": "Not signed in"}})
+@router.get("/me", response_model=UserOut, responses=documented(401))
 def me(rt: RuntimeDep, actor: ActorDep) -> UserOut:
     with rt.uows(readonly=True) as uow:
         return user_out(uow.users.get(actor.user_id))
 
 
-@router.get("/me/tasks", summary="Notifications for my department, grid or centre")
+@router.get(
+    "/me/tasks", summary="Notifications for my department, grid or centre", responses=documented(401)
+)
 def my_tasks(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
     recipients: list[tuple[str, str]] = [("user", str(actor.user_id))]
     if actor.department_id:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from pingan.adapters.db.cases import CaseFilter
 from pingan.api.deps import ActorDep, RuntimeDep
-from pingan.api.errors import ERROR_SCHEMA, ApiError
+from pingan.api.errors import ApiError, documented
 from pingan.api.schemas import (
     ActionBody,
     CaseCreate,
@@ -19,7 +20,6 @@ from pingan.api.schemas import (
     SuggestionOut,
     TimelineOut,
 )
-from pingan.adapters.db.cases import CaseFilter
 from pingan.domain.cases import RULES, Action, CaseState, Command
 from pingan.domain.errors import NotFound
 from pingan.domain.geo import CRS
@@ -27,25 +27,7 @@ from pingan.services import dispatch
 from pingan.services.intake import CaseDraft, report_case
 from pingan.services.transitions import transition
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        400: "Malformed request body",
-        401: "Not signed in or token invalid",
-        403: "Your role or jurisdiction does not allow this",
-        404: "No such case within your jurisdiction",
-        409: "Not allowed in the case's current state",
-        412: "The case changed since the ETag you sent",
-        413: "Request body too large",
-        422: "Invalid input (message in your language)",
-        428: "If-Match header required",
-    }
-    return {
-        c: {"description": descriptions[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-        for c in codes
-    }
+router = APIRouter(prefix="/api/v1", tags=["cases"], responses=documented(401, 422))
 
 
 def etag(version: int) -> str:
@@ -70,7 +52,7 @@ def parse_if_match(value: str | None) -> int | None:
     "/cases",
     status_code=201,
     response_model=CaseOut,
-    responses={**_errors(400, 401, 403, 413, 422), 200: {"description": "Idempotent replay"}},
+    responses={**documented(400, 401, 403, 413, 422), 200: {"description": "Idempotent replay"}},
     summary="Report a case (上报)",
 )
 async def create_case(
@@ -99,7 +81,7 @@ async def create_case(
     return CaseOut.of(result.case, actor, rt.env.now(), body.crs)
 
 
-@router.get("/cases", response_model=CasePage, responses=_errors(401, 422), summary="List cases")
+@router.get("/cases", response_model=CasePage, responses=documented(401, 422), summary="List cases")
 def list_cases(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -141,7 +123,7 @@ def list_cases(
 @router.get(
     "/cases/by-tracking-no/{tracking_no}",
     response_model=CaseOut,
-    responses=_errors(401, 404),
+    responses=documented(401, 404),
     summary="Find a case by its tracking number",
 )
 def get_by_tracking_no(tracking_no: str, rt: RuntimeDep, actor: ActorDep, response: Response) -> CaseOut:
@@ -153,7 +135,7 @@ def get_by_tracking_no(tracking_no: str, rt: RuntimeDep, actor: ActorDep, respon
     return CaseOut.of(case, actor, rt.env.now())
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, responses=_errors(401, 404), summary="One case")
+@router.get("/cases/{case_id}", response_model=CaseOut, responses=documented(401, 404), summary="One case")
 def get_case(
     case_id: int, rt: RuntimeDep, actor: ActorDep, response: Response, crs: CRS = CRS.WGS84
 ) -> CaseOut:
@@ -168,7 +150,7 @@ def get_case(
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=list[TimelineOut],
-    responses=_errors(401, 404),
+    responses=documented(401, 404),
     summary="Everything that happened to a case",
 )
 def get_timeline(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[TimelineOut]:
@@ -182,7 +164,7 @@ def get_timeline(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[Timeline
 @router.get(
     "/cases/{case_id}/deadlines",
     response_model=list[DeadlineOut],
-    responses=_errors(401, 404),
+    responses=documented(401, 404),
     summary="The case's SLA clocks, past and live",
 )
 def get_deadlines(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[DeadlineOut]:
@@ -209,7 +191,7 @@ def get_deadlines(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[Deadlin
 @router.get(
     "/cases/{case_id}/dispatch-suggestion",
     response_model=SuggestionOut | None,
-    responses=_errors(401, 404),
+    responses=documented(401, 404),
     summary="Which department the routing rules would send this case to",
 )
 def get_suggestion(case_id: int, rt: RuntimeDep, actor: ActorDep) -> SuggestionOut | None:
@@ -224,7 +206,7 @@ def get_suggestion(case_id: int, rt: RuntimeDep, actor: ActorDep) -> SuggestionO
 @router.post(
     "/cases/{case_id}/actions/{action}",
     response_model=CaseOut,
-    responses=_errors(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses=documented(400, 401, 403, 404, 409, 412, 413, 422, 428),
     summary="Take an action on a case (file, dispatch, handle, verify, ...)",
     description="Who may take which action, from which states, carrying what: GET /api/v1/transitions.",
 )

@@ -7,16 +7,22 @@ from datetime import datetime, time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from pingan.api.deps import ActorDep, RuntimeDep, actor_for_token
-from pingan.api.errors import ApiError
+from pingan.api.errors import ApiError, documented
 from pingan.api.schemas import SummaryOut
 from pingan.domain.sla import CST
 
 router = APIRouter(tags=["live"])
 
 
-@router.get("/api/v1/stats/summary", response_model=SummaryOut, summary="Case counts in my jurisdiction")
+@router.get(
+    "/api/v1/stats/summary",
+    response_model=SummaryOut,
+    summary="Case counts in my jurisdiction",
+    responses=documented(401, 422),
+)
 def summary(rt: RuntimeDep, actor: ActorDep, unit: str | None = None) -> SummaryOut:
     now = rt.env.now()
     day_start = datetime.combine(now.astimezone(CST).date(), time(0), CST)
@@ -55,10 +61,12 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Ready when the database answers", responses={503: {"description": "DB down"}})
+@router.get("/readyz", summary="Ready when the database answers", responses=documented(503))
 def readyz(rt: RuntimeDep) -> dict[str, object]:
-    with rt.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    with rt.uows(readonly=True) as uow:
-        backlog = uow.outbox.backlog()
+    try:
+        with rt.uows(readonly=True) as uow:
+            uow.connection.execute(text("SELECT 1"))
+            backlog = uow.outbox.backlog()
+    except SQLAlchemyError:
+        raise ApiError(503, "service.not_ready") from None
     return {"status": "ready", "outbox_backlog": backlog}

@@ -10,11 +10,12 @@ from fastapi.responses import FileResponse
 
 from pingan.adapters.media import MediaStore
 from pingan.api.deps import ActorDep, RuntimeDep
+from pingan.api.errors import documented
 from pingan.api.schemas import AttachmentOut
 from pingan.domain.errors import InvalidInput, NotFound
 from pingan.services.evidence import upload
 
-router = APIRouter(prefix="/api/v1", tags=["attachments"])
+router = APIRouter(prefix="/api/v1", tags=["attachments"], responses=documented(401, 422))
 
 
 @router.post(

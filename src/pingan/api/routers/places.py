@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from pingan.adapters.db.places import UnitRecord
 from pingan.adapters.spatial import from_wkb, to_geojson, transform_from_wgs84
 from pingan.api.deps import ActorDep, RuntimeDep
+from pingan.api.errors import documented
 from pingan.api.schemas import CategoryOut, DepartmentOut, LocateOut, UnitOut
 from pingan.domain.categories import CATEGORIES, MAJORS
 from pingan.domain.errors import InvalidInput, NotFound
 from pingan.domain.geo import CRS, UnitLevel, ancestors, to_wgs84
 from pingan.services.intake import owner_of
 
-router = APIRouter(prefix="/api/v1", tags=["places"])
+router = APIRouter(prefix="/api/v1", tags=["places"], responses=documented(401, 422))
 
 
 def unit_out(r: UnitRecord, parent_code: str | None = None) -> UnitOut:
