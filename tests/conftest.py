@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ class FakeClock:
     """A clock tests move by hand; starts on a Wednesday morning, China time."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 25, 9, 0, tzinfo=CST).astimezone(timezone.utc)
+        self.now = start or datetime(2026, 11, 25, 9, 0, tzinfo=CST).astimezone(UTC)
 
     def __call__(self) -> datetime:
         return self.now

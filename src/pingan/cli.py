@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
 console = Console()
 
-UrlOpt = Annotated[str | None, typer.Option("--url", help="database URL (default PINGAN_DATABASE_URL)")]
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", help="database URL (default PINGAN_DATABASE_URL)")
+]
 
 
 def _settings(url: str | None) -> Settings:
@@ -107,16 +109,24 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     with uows(readonly=True) as uow:
         existing = uow.users.count()
     if existing:
-        console.print(f"[yellow]database already seeded[/] ({existing} users); use --reset to start over")
+        console.print(
+            f"[yellow]database already seeded[/] ({existing} users); use --reset to start over"
+        )
         from pingan.demo.seed import demo_logins_from_db
 
         with uows(readonly=True) as uow:
             return list(demo_logins_from_db(uow))
-    with console.status("generating the demo city (real Jiaxing districts, generated towns and grids)…"):
+    with console.status(
+        "generating the demo city (real Jiaxing districts, generated towns and grids)…"
+    ):
         city = generate_small_city() if small else generate_city()
     env = Env(calendar=build_calendar(), locator=city.grid_index())
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as bar:
         tasks: dict[str, object] = {}
 
@@ -126,8 +136,15 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
             bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
 
         report = seed(
-            uows, SYSTEM_ACTOR, city, env, hash_password(DEMO_PASSWORD), MediaStore(settings.media_dir).put,
-            weeks=2 if small else weeks, cases_per_day=20 if small else per_day, progress=progress,
+            uows,
+            SYSTEM_ACTOR,
+            city,
+            env,
+            hash_password(DEMO_PASSWORD),
+            MediaStore(settings.media_dir).put,
+            weeks=2 if small else weeks,
+            cases_per_day=20 if small else per_day,
+            progress=progress,
         )
     engine.dispose()
     console.print(
@@ -154,21 +171,27 @@ def _print_logins(logins: list[object], host: str, port: int) -> None:
 
 @import_app.command("grids")
 def import_grids(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON FeatureCollection")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON FeatureCollection")
+    ],
     crs: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
-    parent: Annotated[str | None, typer.Option(help="parent code for features that name none")] = None,
+    parent: Annotated[
+        str | None, typer.Option(help="parent code for features that name none")
+    ] = None,
     dry_run: Annotated[bool, typer.Option(help="validate and report only")] = False,
-    allow_gaps: Annotated[bool, typer.Option(help="store even if children leave gaps in the parent")] = False,
+    allow_gaps: Annotated[
+        bool, typer.Option(help="store even if children leave gaps in the parent")
+    ] = False,
     url: UrlOpt = None,
 ) -> None:
     """Import units or grids from GeoJSON; invalid shapes, overlaps and gaps are reported."""
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.adapters.grid_files import plan_import
     from pingan.domain.access import SYSTEM_ACTOR
     from pingan.domain.errors import DomainError
     from pingan.domain.geo import CRS
     from pingan.services.grids import import_units
-    from pingan.adapters.grid_files import plan_import
 
     settings = _settings(url)
     uows = UnitOfWorkFactory(make_engine(settings.database_url))
@@ -196,7 +219,9 @@ def import_grids(
     if dry_run:
         raise typer.Exit(1 if blocking else 0)
     if blocking:
-        console.print("[red]nothing stored[/]: fix the problems above (or --allow-gaps for gaps only)")
+        console.print(
+            "[red]nothing stored[/]: fix the problems above (or --allow-gaps for gaps only)"
+        )
         raise typer.Exit(1)
     try:
         with uows(SYSTEM_ACTOR) as uow:
@@ -209,13 +234,15 @@ def import_grids(
 
 @app.command()
 def locate(
-    lng: float, lat: float, crs: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
+    lng: float,
+    lat: float,
+    crs: Annotated[str, typer.Option(help="wgs84 | gcj02 | bd09")] = "wgs84",
     url: UrlOpt = None,
 ) -> None:
     """Which grid a point lies in."""
-    from pingan.api.runtime import ReloadableLocator
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.api.runtime import ReloadableLocator
     from pingan.domain.geo import CRS, to_wgs84
 
     settings = _settings(url)
@@ -278,13 +305,13 @@ def calendar_import(file: Path, url: UrlOpt = None) -> None:
 
 
 @calendar_app.command("show")
-def calendar_show(year: int = datetime.now(timezone.utc).year, url: UrlOpt = None) -> None:
+def calendar_show(year: int = datetime.now(UTC).year, url: UrlOpt = None) -> None:
     """Days off on weekdays and working weekend days of a year."""
     from datetime import timedelta
 
-    from pingan.api.runtime import load_calendar
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.api.runtime import load_calendar
 
     settings = _settings(url)
     cal = load_calendar(UnitOfWorkFactory(make_engine(settings.database_url)), settings)
@@ -303,7 +330,9 @@ def calendar_show(year: int = datetime.now(timezone.utc).year, url: UrlOpt = Non
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="commander|operator|handler|grid_worker|citizen|auditor|admin")],
+    role: Annotated[
+        str, typer.Option(help="commander|operator|handler|grid_worker|citizen|auditor|admin")
+    ],
     unit: Annotated[str, typer.Option(help="jurisdiction path, e.g. 330400.330402")],
     name: str = "",
     department: str | None = None,
@@ -329,9 +358,16 @@ def users_add(
             console.print(f"[red]no unit with path {unit}[/]")
             raise typer.Exit(2)
         user_id = uow.users.add(
-            username=username, display_name=name or username, role=Role(role).value, jurisdiction=unit,
-            department_id=department, grid_code=grid, password_hash=hash_password(password),
-            disabled=False, synthetic=False, created_at=datetime.now(timezone.utc),
+            username=username,
+            display_name=name or username,
+            role=Role(role).value,
+            jurisdiction=unit,
+            department_id=department,
+            grid_code=grid,
+            password_hash=hash_password(password),
+            disabled=False,
+            synthetic=False,
+            created_at=datetime.now(UTC),
         )
         uow.commit()
     console.print(f"user {username} created (id {user_id})")

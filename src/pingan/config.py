@@ -1,4 +1,4 @@
-"""Settings from the environment (`PINGAN_*`) or a `.env` file; documented in docs/configuration.md."""
+"""Settings from the environment (`PINGAN_*`) or `.env`; see docs/configuration.md."""
 
 from __future__ import annotations
 

@@ -10,18 +10,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Action '{action}' is not allowed in state '{state}'",
     ),
     "case.top_level": ("案件已在最高层级，无法继续上报", "The case is already at the top level"),
-    "case.not_permitted": ("您的角色无权对此案件执行“{action}”", "Your role may not '{action}' this case"),
+    "case.not_permitted": (
+        "您的角色无权对此案件执行“{action}”",
+        "Your role may not '{action}' this case",
+    ),
     "case.missing_fields": ("“{action}”操作缺少必填项：{fields}", "'{action}' needs: {fields}"),
     "case.satisfaction_range": ("满意度须为 1 至 5", "Satisfaction must be 1 to 5"),
     "case.merge_self": ("案件不能与自身合并", "A case cannot be merged into itself"),
-    "case.merge_target_closed": ("合并目标案件已办结或无效", "The merge target is not an open case"),
+    "case.merge_target_closed": (
+        "合并目标案件已办结或无效",
+        "The merge target is not an open case",
+    ),
     "case.not_found": ("案件不存在或不在您的管辖范围内", "No such case in your jurisdiction"),
     "case.stale_version": (
         "案件已被他人更新，请刷新后重试",
         "The case changed since you loaded it; reload and try again",
     ),
     "case.report_not_permitted": ("您的角色不能上报案件", "Your role cannot report cases"),
-    "case.outside_jurisdiction": ("该位置不在您的管辖范围内", "That place is outside your jurisdiction"),
+    "case.outside_jurisdiction": (
+        "该位置不在您的管辖范围内",
+        "That place is outside your jurisdiction",
+    ),
     "case.title_required": ("请填写标题", "A title is required"),
     "case.precondition_required": (
         "请在 If-Match 请求头中携带案件的 ETag",
@@ -35,7 +44,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Longitude and latitude look swapped: lng {lng}, lat {lat}",
     ),
     "geo.outside_grids": ("该位置不在任何网格内", "That point lies outside every grid"),
-    "dispatch.unknown_department": ("部门不存在：{department_id}", "No such department: {department_id}"),
+    "dispatch.unknown_department": (
+        "部门不存在：{department_id}",
+        "No such department: {department_id}",
+    ),
     "dispatch.department_out_of_area": (
         "部门 {department_id} 的辖区不包含案发地",
         "Department {department_id} does not cover this place",
@@ -53,30 +65,48 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "idempotency.bad_key": ("幂等键长度须为 1–128", "Idempotency-Key must be 1–128 characters"),
     "idempotency.contended": ("请求冲突，请重试", "Concurrent request; retry"),
-    "idempotency.case_missing": ("幂等键对应的案件已不可见", "The case for this key is not visible"),
+    "idempotency.case_missing": (
+        "幂等键对应的案件已不可见",
+        "The case for this key is not visible",
+    ),
     "auth.failed": ("用户名或密码错误", "Wrong username or password"),
     "auth.throttled": ("登录失败次数过多，请稍后再试", "Too many failed sign-ins; try again later"),
     "auth.required": ("请先登录", "Sign in first"),
     "auth.invalid_token": ("登录凭证无效或已过期", "Invalid or expired token"),
     "access.forbidden": ("无权执行此操作", "Not allowed"),
     "rules.not_permitted": ("无权修改派遣规则", "You may not change dispatch rules"),
-    "rules.outside_jurisdiction": ("规则区域超出您的管辖范围", "Rule area outside your jurisdiction"),
+    "rules.outside_jurisdiction": (
+        "规则区域超出您的管辖范围",
+        "Rule area outside your jurisdiction",
+    ),
     "rules.not_found": ("规则不存在", "No such rule"),
     "unit.unknown": ("区划不存在：{path}", "No such unit: {path}"),
     "unit.not_found": ("区划不存在", "No such unit"),
     "units.import_not_permitted": ("仅管理员可导入区划与网格", "Only administrators import units"),
-    "units.unknown_parent": ("{code} 的上级 {parent} 不存在", "Parent {parent} of {code} not found"),
+    "units.unknown_parent": (
+        "{code} 的上级 {parent} 不存在",
+        "Parent {parent} of {code} not found",
+    ),
     "units.duplicate_code": ("导入数据中有重复编码", "Duplicate codes in the import"),
     "units.cycle": ("区划层级存在循环：{code}", "Cycle in the unit tree at {code}"),
     "units.below_grid": ("网格之下不能再有下级：{code}", "Nothing can sit below a grid: {code}"),
-    "units.level_order": ("{code} 的层级与上级不符", "Level of {code} does not fit under its parent"),
-    "units.outside_jurisdiction": ("{code} 超出您的管辖范围", "{code} is outside your jurisdiction"),
+    "units.level_order": (
+        "{code} 的层级与上级不符",
+        "Level of {code} does not fit under its parent",
+    ),
+    "units.outside_jurisdiction": (
+        "{code} 超出您的管辖范围",
+        "{code} is outside your jurisdiction",
+    ),
     "request.invalid": ("请求数据无效", "Invalid request"),
     "request.malformed_json": ("请求体不是有效的 JSON", "The body is not valid JSON"),
     "request.too_large": ("请求体过大", "Request body too large"),
     "request.bad_encoding": ("请求体不是有效的 UTF-8", "The body is not valid UTF-8"),
     "not_found": ("资源不存在", "Not found"),
-    "service.not_ready": ("服务尚未就绪（数据库不可用）", "Not ready: the database does not answer"),
+    "service.not_ready": (
+        "服务尚未就绪（数据库不可用）",
+        "Not ready: the database does not answer",
+    ),
     "conflict": ("请求冲突", "Conflict"),
     "db.conflict": ("数据冲突，请重试", "Conflicting write; retry"),
     "input.invalid": ("输入无效", "Invalid input"),
@@ -103,7 +133,13 @@ def pick_language(accept_language: str | None) -> str:
             weight = float(q) if q else 1.0
         except ValueError:
             weight = 0.0
-        lang = "en" if tag.lower().startswith("en") else "zh-CN" if tag.lower().startswith("zh") else None
+        lang = (
+            "en"
+            if tag.lower().startswith("en")
+            else "zh-CN"
+            if tag.lower().startswith("zh")
+            else None
+        )
         if lang and weight > best_q:
             best, best_q = lang, weight
     return best

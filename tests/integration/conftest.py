@@ -48,7 +48,9 @@ class World:
         key = f"{username}@{self.clock.now.isoformat()}"
         if key not in self._tokens:
             anon = TestClient(self.app)
-            r = anon.post("/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+            r = anon.post(
+                "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+            )
             assert r.status_code == 200, r.text
             self._tokens[key] = r.json()["access_token"]
         return self._tokens[key]
@@ -56,7 +58,11 @@ class World:
     def grids(self, town_index: int = 0, district_index: int = 0) -> list[Any]:
         district = self.city.at_level(UnitLevel.DISTRICT)[district_index]
         town = self.city.children(district.unit.path)[town_index]
-        return [g for g in self.city.at_level(UnitLevel.GRID) if g.unit.path.startswith(town.unit.path + ".")]
+        return [
+            g
+            for g in self.city.at_level(UnitLevel.GRID)
+            if g.unit.path.startswith(town.unit.path + ".")
+        ]
 
     def town(self, town_index: int = 0, district_index: int = 0) -> Any:
         district = self.city.at_level(UnitLevel.DISTRICT)[district_index]
@@ -66,7 +72,9 @@ class World:
         return self.city.at_level(UnitLevel.DISTRICT)[district_index]
 
     def photo(self, client: TestClient) -> int:
-        r = client.post("/api/v1/attachments", files={"file": ("p.png", striped_png(), "image/png")})
+        r = client.post(
+            "/api/v1/attachments", files={"file": ("p.png", striped_png(), "image/png")}
+        )
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
@@ -102,8 +110,14 @@ def build_world(kind: str, tmp_dir: str, pg_admin: str | None) -> tuple[World, C
     settings = Settings(database_url=url, media_dir=f"{tmp_dir}/media-{kind}", run_workers=False)
     rt = Runtime.build(settings, clock)
     seed(
-        rt.uows, SYSTEM_ACTOR, CITY, rt.env, PASSWORD_HASH, MediaStore(settings.media_dir).put,
-        weeks=1, cases_per_day=4,
+        rt.uows,
+        SYSTEM_ACTOR,
+        CITY,
+        rt.env,
+        PASSWORD_HASH,
+        MediaStore(settings.media_dir).put,
+        weeks=1,
+        cases_per_day=4,
     )
     rt.locator.reload()
     app = create_app(runtime=rt, start_workers=False)
@@ -117,7 +131,9 @@ def build_world(kind: str, tmp_dir: str, pg_admin: str | None) -> tuple[World, C
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     pg = request.getfixturevalue("pg_server") if request.param == "postgres" else None
     w, close = build_world(request.param, str(tmp_path_factory.mktemp(request.param)), pg)
     yield w

@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.conftest import World
 
+
 # (who, can read a fresh report in town 0 of district 0, can file it)
 def _people(world: World) -> list[tuple[str, bool, bool]]:
     d0, d1 = world.district(0), world.district(1)
@@ -63,7 +64,9 @@ def test_a_department_sees_a_case_only_while_it_is_dispatched_to_it(world: World
     other_line = world.client(f"h.{world.district().unit.code}-gaj")
     other_area = world.client(f"h.{world.district(1).unit.code}-cgj")
     assert mine.get(f"/api/v1/cases/{case['id']}").status_code == 404
-    case = world.act(operator, case, "dispatch", department_id=f"{world.district().unit.code}-cgj").json()
+    case = world.act(
+        operator, case, "dispatch", department_id=f"{world.district().unit.code}-cgj"
+    ).json()
     assert mine.get(f"/api/v1/cases/{case['id']}").status_code == 200
     assert other_line.get(f"/api/v1/cases/{case['id']}").status_code == 404
     assert other_area.get(f"/api/v1/cases/{case['id']}").status_code == 404
@@ -86,7 +89,12 @@ def test_only_the_grids_own_worker_verifies(world: World) -> None:
     case = world.act(handler, case, "accept").json()
     case = world.act(handler, case, "handle", note="ok", photo_ids=[world.photo(handler)]).json()
     stranger = world.client(f"gw.{other.unit.code}")
-    assert world.act(stranger, case, "verify", passed=True, note="x", photo_ids=[world.photo(stranger)]).status_code == 404
+    assert (
+        world.act(
+            stranger, case, "verify", passed=True, note="x", photo_ids=[world.photo(stranger)]
+        ).status_code
+        == 404
+    )
     assert world.act(operator, case, "verify", passed=True, note="x").status_code == 403
 
 
@@ -94,7 +102,8 @@ def test_only_the_grids_own_worker_verifies(world: World) -> None:
 def test_auditors_and_administrators_cannot_report(world: World, role: str) -> None:
     grid = world.grids()[0]
     r = world.client(role).post(
-        "/api/v1/cases", json={"category_code": "E0102", "title": "x", "lng": grid.lng, "lat": grid.lat}
+        "/api/v1/cases",
+        json={"category_code": "E0102", "title": "x", "lng": grid.lng, "lat": grid.lat},
     )
     assert r.status_code == 403
 

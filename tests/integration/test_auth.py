@@ -52,7 +52,9 @@ def test_a_disabled_user_is_locked_out_at_once(world: World) -> None:
     client = world.client("citizen31")
     assert client.get("/api/v1/me").status_code == 200
     with world.rt.uows() as uow:
-        uow.connection.execute(update(users).where(users.c.username == "citizen31").values(disabled=True))
+        uow.connection.execute(
+            update(users).where(users.c.username == "citizen31").values(disabled=True)
+        )
         uow.commit()
     assert client.get("/api/v1/me").status_code == 401
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.integration.conftest import World
 
 
-def test_citizen_report_goes_round_the_whole_loop_and_every_step_is_in_the_timeline(world: World) -> None:
+def test_citizen_report_goes_round_the_whole_loop_and_every_step_is_in_the_timeline(
+    world: World,
+) -> None:
     town = world.town()
     citizen = world.client("citizen01")
     operator = world.client(f"op.{town.unit.code}")
@@ -31,7 +33,9 @@ def test_citizen_report_goes_round_the_whole_loop_and_every_step_is_in_the_timel
     r = world.act(handler, case, "handle", note="已清理", photo_ids=[world.photo(handler)])
     assert r.status_code == 200, r.text
     case = r.json()
-    r = world.act(worker, case, "verify", passed=True, note="现场已干净", photo_ids=[world.photo(worker)])
+    r = world.act(
+        worker, case, "verify", passed=True, note="现场已干净", photo_ids=[world.photo(worker)]
+    )
     assert r.status_code == 200, r.text
     case = world.act(operator, r.json(), "close").json()
     assert case["state"] == "closed"
@@ -41,7 +45,14 @@ def test_citizen_report_goes_round_the_whole_loop_and_every_step_is_in_the_timel
 
     timeline = citizen.get(f"/api/v1/cases/{case['id']}/timeline").json()
     assert [t["action"] for t in timeline] == [
-        "report", "file", "dispatch", "accept", "handle", "verify", "close", "evaluate",
+        "report",
+        "file",
+        "dispatch",
+        "accept",
+        "handle",
+        "verify",
+        "close",
+        "evaluate",
     ]
     assert [t["to_state"] for t in timeline][-1] == "evaluated"
     assert [t["seq"] for t in timeline] == list(range(1, 9))
@@ -49,14 +60,18 @@ def test_citizen_report_goes_round_the_whole_loop_and_every_step_is_in_the_timel
 
 
 def test_failed_verification_sends_the_case_back_for_rework(world: World) -> None:
-    case, handler, worker, operator = _dispatched_and_accepted(world)
+    case, handler, worker, _operator = _dispatched_and_accepted(world)
     case = world.act(handler, case, "handle", note="done", photo_ids=[world.photo(handler)]).json()
     r = world.act(worker, case, "verify", passed=False, note="垃圾仍在")
     assert r.status_code == 200, r.text
     case = r.json()
     assert case["state"] == "rework" and case["rework_count"] == 1
-    case = world.act(handler, case, "handle", note="再次清理", photo_ids=[world.photo(handler)]).json()
-    case = world.act(worker, case, "verify", passed=True, note="ok", photo_ids=[world.photo(worker)]).json()
+    case = world.act(
+        handler, case, "handle", note="再次清理", photo_ids=[world.photo(handler)]
+    ).json()
+    case = world.act(
+        worker, case, "verify", passed=True, note="ok", photo_ids=[world.photo(worker)]
+    ).json()
     assert case["state"] == "verified"
 
 
@@ -106,7 +121,9 @@ def test_get_returns_the_etag_that_a_transition_accepts(world: World) -> None:
     case = world.report(operator)
     r = operator.get(f"/api/v1/cases/{case['id']}")
     etag = r.headers["ETag"]
-    ok = operator.post(f"/api/v1/cases/{case['id']}/actions/file", json={}, headers={"If-Match": etag})
+    ok = operator.post(
+        f"/api/v1/cases/{case['id']}/actions/file", json={}, headers={"If-Match": etag}
+    )
     assert ok.status_code == 200
     assert ok.headers["ETag"] == f'"{case["version"] + 1}"'
 
@@ -134,7 +151,9 @@ def test_commander_supervision_is_counted_and_recorded(world: World) -> None:
     r = world.act(commander, case, "supervise", note="请今日办结")
     assert r.status_code == 200 and r.json()["supervision_count"] == 1
     operator = world.client(f"op.{town.unit.code}")
-    assert world.act(operator, r.json(), "supervise", note="x").status_code == 403  # commanders only
+    assert (
+        world.act(operator, r.json(), "supervise", note="x").status_code == 403
+    )  # commanders only
 
 
 def test_suspend_and_resume_restore_the_state(world: World) -> None:
@@ -152,7 +171,11 @@ def test_duplicates_are_merged_into_the_open_case(world: World) -> None:
     first = world.report(operator)
     dup = world.report(operator)
     r = world.act(operator, dup, "merge", target_case_id=first["id"])
-    assert r.status_code == 200 and r.json()["state"] == "merged" and r.json()["merged_into"] == first["id"]
+    assert (
+        r.status_code == 200
+        and r.json()["state"] == "merged"
+        and r.json()["merged_into"] == first["id"]
+    )
     self_merge = world.act(operator, first, "merge", target_case_id=first["id"])
     assert self_merge.status_code == 422
 

@@ -25,7 +25,11 @@ def _feature(code: str, parent: str | None, coords: list, level: str | None = No
     props = {"code": code, "name": f"单元{code}", "parent": parent}
     if level:
         props["level"] = level
-    return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": coords}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Polygon", "coordinates": coords},
+    }
 
 
 def _db(tmp_path: Path) -> str:
@@ -50,8 +54,25 @@ def test_valid_grids_are_stored_and_points_are_placed_in_them(tmp_path: Path) ->
     tree.write_text(json.dumps(_tree()))
     assert runner.invoke(app, ["import", "grids", str(tree), "--url", url]).exit_code == 0
     grids = _fc(
-        _feature("990001001001001", "990001001001", _square(120.70, 30.70, 0.02) and [[[120.70, 30.70], [120.71, 30.70], [120.71, 30.72], [120.70, 30.72], [120.70, 30.70]]]),
-        _feature("990001001001002", "990001001001", [[[120.71, 30.70], [120.72, 30.70], [120.72, 30.72], [120.71, 30.72], [120.71, 30.70]]]),
+        _feature(
+            "990001001001001",
+            "990001001001",
+            _square(120.70, 30.70, 0.02)
+            and [
+                [
+                    [120.70, 30.70],
+                    [120.71, 30.70],
+                    [120.71, 30.72],
+                    [120.70, 30.72],
+                    [120.70, 30.70],
+                ]
+            ],
+        ),
+        _feature(
+            "990001001001002",
+            "990001001001",
+            [[[120.71, 30.70], [120.72, 30.70], [120.72, 30.72], [120.71, 30.72], [120.71, 30.70]]],
+        ),
     )
     path = tmp_path / "grids.json"
     path.write_text(json.dumps(grids))
@@ -62,15 +83,33 @@ def test_valid_grids_are_stored_and_points_are_placed_in_them(tmp_path: Path) ->
     assert located.exit_code == 0 and "990001001001002" in located.output
 
 
-def test_overlapping_and_self_intersecting_grids_are_reported_and_nothing_is_stored(tmp_path: Path) -> None:
+def test_overlapping_and_self_intersecting_grids_are_reported_and_nothing_is_stored(
+    tmp_path: Path,
+) -> None:
     url = _db(tmp_path)
     tree = tmp_path / "tree.json"
     tree.write_text(json.dumps(_tree()))
     runner.invoke(app, ["import", "grids", str(tree), "--url", url])
     bowtie = [[[120.70, 30.70], [120.71, 30.71], [120.71, 30.70], [120.70, 30.71], [120.70, 30.70]]]
     bad = _fc(
-        _feature("990001001001001", "990001001001", [[[120.70, 30.70], [120.715, 30.70], [120.715, 30.72], [120.70, 30.72], [120.70, 30.70]]]),
-        _feature("990001001001002", "990001001001", [[[120.71, 30.70], [120.72, 30.70], [120.72, 30.72], [120.71, 30.72], [120.71, 30.70]]]),
+        _feature(
+            "990001001001001",
+            "990001001001",
+            [
+                [
+                    [120.70, 30.70],
+                    [120.715, 30.70],
+                    [120.715, 30.72],
+                    [120.70, 30.72],
+                    [120.70, 30.70],
+                ]
+            ],
+        ),
+        _feature(
+            "990001001001002",
+            "990001001001",
+            [[[120.71, 30.70], [120.72, 30.70], [120.72, 30.72], [120.71, 30.72], [120.71, 30.70]]],
+        ),
         _feature("990001001001003", "990001001001", bowtie),
     )
     path = tmp_path / "bad.json"
@@ -88,7 +127,13 @@ def test_gaps_between_grids_are_reported(tmp_path: Path) -> None:
     tree = tmp_path / "tree.json"
     tree.write_text(json.dumps(_tree()))
     runner.invoke(app, ["import", "grids", str(tree), "--url", url])
-    half = _fc(_feature("990001001001001", "990001001001", [[[120.70, 30.70], [120.71, 30.70], [120.71, 30.72], [120.70, 30.72], [120.70, 30.70]]]))
+    half = _fc(
+        _feature(
+            "990001001001001",
+            "990001001001",
+            [[[120.70, 30.70], [120.71, 30.70], [120.71, 30.72], [120.70, 30.72], [120.70, 30.70]]],
+        )
+    )
     path = tmp_path / "half.json"
     path.write_text(json.dumps(half))
     dry = runner.invoke(app, ["import", "grids", str(path), "--url", url, "--dry-run"])

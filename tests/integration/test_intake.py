@@ -1,17 +1,23 @@
-"""Reports coming in: idempotent retries, coordinates in three datums, and bad input refused cleanly."""
+"""Reports coming in: idempotent retries, three datums, and bad input refused cleanly."""
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from pingan.domain.geo import wgs84_to_gcj02, gcj02_to_bd09
+from pingan.domain.geo import gcj02_to_bd09, wgs84_to_gcj02
 from tests.integration.conftest import World
 
 
 def _body(world: World, **overrides: object) -> dict[str, object]:
     grid = world.grids()[0]
-    return {"category_code": "E0505", "title": "违停", "lng": grid.lng, "lat": grid.lat, **overrides}
+    return {
+        "category_code": "E0505",
+        "title": "违停",
+        "lng": grid.lng,
+        "lat": grid.lat,
+        **overrides,
+    }
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_case(world: World) -> None:
@@ -27,7 +33,9 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_case(world: Wor
 def test_the_same_key_with_a_different_body_is_refused(world: World) -> None:
     client = world.client("citizen02")
     client.post("/api/v1/cases", json=_body(world), headers={"Idempotency-Key": "k-mismatch"})
-    r = client.post("/api/v1/cases", json=_body(world, title="别的"), headers={"Idempotency-Key": "k-mismatch"})
+    r = client.post(
+        "/api/v1/cases", json=_body(world, title="别的"), headers={"Idempotency-Key": "k-mismatch"}
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "idempotency.key_reused"
 
 
@@ -84,11 +92,16 @@ def test_malformed_json_unknown_fields_and_nan_get_clear_errors(world: World) ->
     unknown = client.post("/api/v1/cases", json=_body(world, secret_field=1))
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "request.invalid"
     nan = client.post(
-        "/api/v1/cases", content=json.dumps(_body(world, lng=float("nan"))).encode(), headers=headers
+        "/api/v1/cases",
+        content=json.dumps(_body(world, lng=float("nan"))).encode(),
+        headers=headers,
     )
     assert nan.status_code == 422
     out_of_range = client.post("/api/v1/cases", json=_body(world, lng=500.0, lat=30.0))
-    assert out_of_range.status_code == 422 and out_of_range.json()["error"]["code"] == "geo.out_of_range"
+    assert (
+        out_of_range.status_code == 422
+        and out_of_range.json()["error"]["code"] == "geo.out_of_range"
+    )
     bad_category = client.post("/api/v1/cases", json=_body(world, category_code="X9999"))
     assert bad_category.json()["error"]["code"] == "category.unknown"
     bad_utf8 = client.post("/api/v1/cases", content=b'{"title": "\xff\xfe"}', headers=headers)
@@ -114,7 +127,8 @@ def test_nothing_half_written_when_a_report_is_refused(world: World) -> None:
 def test_uploads_are_checked_by_content_not_by_name(world: World) -> None:
     client = world.client("citizen05")
     fake = client.post(
-        "/api/v1/attachments", files={"file": ("evil.png", b"<?php system($_GET['c']); ?>", "image/png")}
+        "/api/v1/attachments",
+        files={"file": ("evil.png", b"<?php system($_GET['c']); ?>", "image/png")},
     )
     assert fake.status_code == 422 and fake.json()["error"]["code"] == "attachment.bad_type"
 
@@ -133,6 +147,10 @@ def test_lists_filter_by_state_category_unit_and_bbox(world: World) -> None:
         },
     ).json()
     assert made["id"] in [c["id"] for c in page["items"]]
-    assert all(c["category_code"].startswith("S02") and c["state"] == "reported" for c in page["items"])
-    other_unit = operator.get("/api/v1/cases", params={"unit": world.town(1).unit.path, "q": "燃气隐患"})
+    assert all(
+        c["category_code"].startswith("S02") and c["state"] == "reported" for c in page["items"]
+    )
+    other_unit = operator.get(
+        "/api/v1/cases", params={"unit": world.town(1).unit.path, "q": "燃气隐患"}
+    )
     assert made["id"] not in [c["id"] for c in other_unit.json()["items"]]

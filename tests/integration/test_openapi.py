@@ -12,7 +12,10 @@ def test_openapi_is_served_and_every_operation_documents_its_errors(world: World
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             codes = set(op.get("responses", {}))
-            if not any(c[0] in "45" for c in codes) and path not in ("/api/v1/categories", "/api/v1/transitions"):
+            if not any(c[0] in "45" for c in codes) and path not in (
+                "/api/v1/categories",
+                "/api/v1/transitions",
+            ):
                 missing.append(f"{method.upper()} {path}")
     assert missing == []
     case_ops = doc["paths"]["/api/v1/cases/{case_id}/actions/{action}"]["post"]["responses"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ from tests.integration.conftest import World
 def at_wednesday_nine(world: World) -> Iterator[World]:
     """Run with the world's clock at Wed 2026-11-25 09:00 CST, then put it back."""
     saved = world.clock.now
-    world.clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=CST).astimezone(timezone.utc)
+    world.clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=CST).astimezone(UTC)
     run_clocks(world.rt.uows, world.rt.env)  # settle whatever the seeded history left due
     yield world
     world.clock.now = saved
@@ -30,14 +30,16 @@ def _deadlines(world: World, user: str, case_id: int) -> list[dict]:  # type: ig
 
 def test_a_report_on_friday_evening_is_due_on_monday_morning(at_wednesday_nine: World) -> None:
     world = at_wednesday_nine
-    world.clock.now = datetime(2026, 11, 27, 17, 0, tzinfo=CST).astimezone(timezone.utc)
+    world.clock.now = datetime(2026, 11, 27, 17, 0, tzinfo=CST).astimezone(UTC)
     case = world.report(world.client(f"op.{world.town().unit.code}"))
     due = datetime.fromisoformat(case["due_at"]).astimezone(CST)
     # one working hour: Fri 17:00–17:30, then Mon 08:30–09:00
     assert due == datetime(2026, 11, 30, 9, 0, tzinfo=CST)
 
 
-def test_overdue_case_warns_once_then_escalates_once_to_the_parent_centre(at_wednesday_nine: World) -> None:
+def test_overdue_case_warns_once_then_escalates_once_to_the_parent_centre(
+    at_wednesday_nine: World,
+) -> None:
     world = at_wednesday_nine
     town = world.town()
     operator = world.client(f"op.{town.unit.code}")
@@ -84,7 +86,9 @@ def test_progress_stops_the_clock_and_starts_the_next_stage(at_wednesday_nine: W
 def test_a_suspended_case_keeps_only_the_time_it_had_left(at_wednesday_nine: World) -> None:
     world = at_wednesday_nine
     operator = world.client(f"op.{world.town().unit.code}")
-    case = world.act(operator, world.report(operator), "file").json()  # dispatch stage: 1 working hour
+    case = world.act(
+        operator, world.report(operator), "file"
+    ).json()  # dispatch stage: 1 working hour
     world.clock.advance(minutes=20)
     case = world.act(operator, case, "suspend", reason="等待").json()
     world.clock.advance(hours=2)

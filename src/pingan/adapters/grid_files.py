@@ -28,7 +28,9 @@ class ImportPlan:
     issues: list[GeometryIssue]
 
 
-def plan_import(uow: UnitOfWork, data: Any, crs: CRS, default_parent: str | None = None) -> ImportPlan:
+def plan_import(
+    uow: UnitOfWork, data: Any, crs: CRS, default_parent: str | None = None
+) -> ImportPlan:
     features = parse_geojson_units(data, crs)
     by_parent: dict[str | None, list[UnitFeature]] = defaultdict(list)
     for f in features:

@@ -130,7 +130,9 @@ def coordinates_from_wgs84(coords: npt.ArrayLike, crs: CRS) -> FloatArray:
 def transform_from_wgs84(geometry: BaseGeometry, crs: CRS) -> BaseGeometry:
     if crs is CRS.WGS84:
         return geometry
-    return cast(BaseGeometry, shapely.transform(geometry, lambda xy: coordinates_from_wgs84(xy, crs)))
+    return cast(
+        BaseGeometry, shapely.transform(geometry, lambda xy: coordinates_from_wgs84(xy, crs))
+    )
 
 
 # --- measuring ------------------------------------------------------------------------------------

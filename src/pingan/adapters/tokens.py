@@ -15,13 +15,17 @@ class TokenError(Exception):
 
 
 def issue(secret: str, user_id: int, now: datetime, ttl: timedelta) -> str:
-    claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
-              "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def read(secret: str, token: str, now: datetime) -> int:
-    """The user id a valid token was issued to, if it has not expired by `now` (the injected clock)."""
+    """The user id of a valid token not yet expired at `now` (the injected clock)."""
     try:
         claims = jwt.decode(
             token,

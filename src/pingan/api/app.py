@@ -31,7 +31,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_max_bytes + 64_000 if scope["path"].endswith("/attachments") else self.max_bytes
+        limit = (
+            self.upload_max_bytes + 64_000
+            if scope["path"].endswith("/attachments")
+            else self.max_bytes
+        )
         headers = dict(scope.get("headers") or [])
         lang = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
         declared = headers.get(b"content-length")
@@ -70,7 +74,10 @@ async def _too_large(send: Send, lang: str) -> None:
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -114,5 +121,7 @@ def create_app(
     for module in (auth, cases, places, media, admin, live):
         app.include_router(module.router)
     _wrap: Any = BodyLimit
-    app.add_middleware(_wrap, max_bytes=settings.max_body_bytes, upload_max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        _wrap, max_bytes=settings.max_body_bytes, upload_max_bytes=settings.max_upload_bytes
+    )
     return app

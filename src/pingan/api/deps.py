@@ -33,7 +33,7 @@ def actor_for_token(rt: Runtime, token: str) -> Actor:
         user = uow.users.get(user_id)
     if user is None or user.disabled:
         raise ApiError(401, "auth.invalid_token", {"WWW-Authenticate": "Bearer"})
-    return user.actor()  # type: ignore[no-any-return]
+    return user.actor()
 
 
 def current_actor(

@@ -25,7 +25,9 @@ from pingan.services.accounts import AuthFailed, Throttled
 class ApiError(Exception):
     """An error raised at the HTTP edge itself (missing header, bad token)."""
 
-    def __init__(self, status: int, code: str, headers: dict[str, str] | None = None, **params: Any):
+    def __init__(
+        self, status: int, code: str, headers: dict[str, str] | None = None, **params: Any
+    ):
         self.status = status
         self.code = code
         self.params = params
@@ -74,9 +76,7 @@ def install(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.params.get("retry_after", 60))
         if isinstance(exc, AuthFailed):
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(
-            error_body(exc.code, _lang(request), params), status, headers=headers
-        )
+        return JSONResponse(error_body(exc.code, _lang(request), params), status, headers=headers)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
@@ -140,6 +140,9 @@ _DESCRIPTIONS = {
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for error statuses, all in the one error shape."""
     return {
-        c: {"description": _DESCRIPTIONS[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+        c: {
+            "description": _DESCRIPTIONS[c],
+            "content": {"application/json": {"schema": ERROR_SCHEMA}},
+        }
         for c in codes
     }

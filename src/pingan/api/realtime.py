@@ -59,7 +59,9 @@ class Hub:
             subs = list(self._subs)
         message: str | None = None
         for sub in subs:
-            if not can_read_case(sub.actor, event.unit_path, p.get("department_id"), p.get("reporter_id")):
+            if not can_read_case(
+                sub.actor, event.unit_path, p.get("department_id"), p.get("reporter_id")
+            ):
                 continue
             if message is None:
                 message = json.dumps(to_message(event), ensure_ascii=False)

@@ -21,6 +21,7 @@ from pingan.adapters.db.uow import UnitOfWorkFactory
 from pingan.adapters.spatial import GridIndex, from_wkb
 from pingan.api.realtime import Hub
 from pingan.config import Settings
+from pingan.domain.events import DomainEvent
 from pingan.domain.geo import UnitLevel
 from pingan.domain.sla import WorkCalendar
 from pingan.services import notifications
@@ -87,7 +88,11 @@ class Runtime:
         relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
         hub = Hub()
         bus.subscribe("websocket", hub.publish)
-        bus.subscribe(notifications.CONSUMER, lambda e: notifications.handle(uows, env, e) and None)
+
+        def notify(event: DomainEvent) -> None:
+            notifications.handle(uows, env, event)
+
+        bus.subscribe(notifications.CONSUMER, notify)
         return cls(settings, engine, uows, env, locator, bus, relay, hub)
 
     def start_workers(self) -> None:

@@ -24,7 +24,9 @@ class CaseCreate(Strict):
     description: str = Field(default="", max_length=5000)
     lng: float = Field(description="Longitude in the `crs` datum")
     lat: float = Field(description="Latitude in the `crs` datum")
-    crs: CRS = Field(default=CRS.WGS84, description="wgs84 (GPS), gcj02 (AMap/Tencent/phones), bd09")
+    crs: CRS = Field(
+        default=CRS.WGS84, description="wgs84 (GPS), gcj02 (AMap/Tencent/phones), bd09"
+    )
     urgency: Urgency = Urgency.ROUTINE
     address: str = Field(default="", max_length=300)
     photo_ids: list[int] = Field(default_factory=list, max_length=20)
@@ -105,7 +107,8 @@ class CaseOut(BaseModel):
             merged_into=case.merged_into,
             photo_ids=list(case.photo_ids),
             due_at=case.due_at,
-            overdue=case.overdue_since is not None or (case.due_at is not None and case.due_at < now),
+            overdue=case.overdue_since is not None
+            or (case.due_at is not None and case.due_at < now),
             created_at=case.created_at,
             updated_at=case.updated_at,
             closed_at=case.closed_at,

@@ -7,7 +7,9 @@ import struct
 import zlib
 
 
-def striped_png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (46, 125, 50)) -> bytes:
+def striped_png(
+    width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (46, 125, 50)
+) -> bytes:
     """A valid PNG with diagonal stripes in one colour on white."""
     rows = []
     for y in range(height):
@@ -18,7 +20,9 @@ def striped_png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (
     raw = zlib.compress(b"".join(rows), 9)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")

@@ -18,7 +18,7 @@ from pingan.adapters.spatial import bbox, to_wkb
 from pingan.demo.city import DemoCity, DemoUnit
 from pingan.demo.photos import striped_png
 from pingan.domain.access import Actor, Role
-from pingan.domain.cases import Action, Case, CaseState, Command
+from pingan.domain.cases import Action, Case, Command
 from pingan.domain.categories import CATEGORIES, DEPARTMENT_KINDS, Category
 from pingan.domain.geo import UnitLevel
 from pingan.domain.sla import Urgency
@@ -176,7 +176,13 @@ def _user_rows(
                 grid_code=u.unit.code,
             )
     for d in depts:
-        add(f"h.{d['id']}", f"{d['name']}处置员（模拟）", Role.HANDLER, d["unit_path"], department_id=d["id"])
+        add(
+            f"h.{d['id']}",
+            f"{d['name']}处置员（模拟）",
+            Role.HANDLER,
+            d["unit_path"],
+            department_id=d["id"],
+        )
     for i in range(1, 51):
         add(f"citizen{i:02d}", f"市民{i:02d}（模拟）", Role.CITIZEN, root.path)
 
@@ -191,7 +197,9 @@ def _user_rows(
         DemoLogin(f"cmd.{district.unit.code}", Role.COMMANDER.value, district.unit.name),
         DemoLogin(f"op.{town.unit.code}", Role.OPERATOR.value, town.unit.name),
         DemoLogin(f"h.{district.unit.code}-cgj", Role.HANDLER.value, f"{district.unit.name}城管"),
-        DemoLogin(f"gw.{grid.unit.code}", Role.GRID_WORKER.value, f"{town.unit.name} {grid.unit.name}"),
+        DemoLogin(
+            f"gw.{grid.unit.code}", Role.GRID_WORKER.value, f"{town.unit.name} {grid.unit.name}"
+        ),
         DemoLogin("citizen01", Role.CITIZEN.value, root.name),
     ]
     return rows, logins
@@ -212,9 +220,29 @@ class _People:
 
 
 # Relative frequency of categories in the history (common street issues dominate).
-_WEIGHTS = {"E01": 6, "E02": 2, "E03": 2, "E04": 1, "E05": 5, "E06": 2, "P01": 2, "P02": 1, "P03": 1,
-            "P04": 1, "P05": 0.5, "P06": 0.5, "S01": 2, "S02": 2.5, "S03": 1, "S04": 0.2, "S05": 0.8,
-            "S06": 0.8, "S07": 0.6, "S08": 0.6, "S09": 0.4}
+_WEIGHTS = {
+    "E01": 6,
+    "E02": 2,
+    "E03": 2,
+    "E04": 1,
+    "E05": 5,
+    "E06": 2,
+    "P01": 2,
+    "P02": 1,
+    "P03": 1,
+    "P04": 1,
+    "P05": 0.5,
+    "P06": 0.5,
+    "S01": 2,
+    "S02": 2.5,
+    "S03": 1,
+    "S04": 0.2,
+    "S05": 0.8,
+    "S06": 0.8,
+    "S07": 0.6,
+    "S08": 0.6,
+    "S09": 0.4,
+}
 
 _DESCRIPTIONS = (
     "巡查发现{cat}，位于{place}，请尽快处置。（模拟数据）",
@@ -281,7 +309,9 @@ class _History:
             category_code=cat.code,
             urgency=urgency,
             title=f"{town.unit.name}{cat.name}",
-            description=rng.choice(_DESCRIPTIONS).format(cat=cat.name, place=f"{town.unit.name}{grid.unit.name}"),
+            description=rng.choice(_DESCRIPTIONS).format(
+                cat=cat.name, place=f"{town.unit.name}{grid.unit.name}"
+            ),
             lng=lng,
             lat=lat,
             grid_code=grid.unit.code,
@@ -329,15 +359,26 @@ class _History:
         if not step(Action.DISPATCH, operator, (2, 40), department_id=suggestion.department_id):
             return t
         if rng.random() < 0.02:
-            step(Action.SUPERVISE, self.people.get(f"cmd.{town}"), (30, 300), note="请加快办理（模拟）")
+            step(
+                Action.SUPERVISE,
+                self.people.get(f"cmd.{town}"),
+                (30, 300),
+                note="请加快办理（模拟）",
+            )
         if not step(Action.ACCEPT, handler, (5, 180)):
             return t
         for attempt in range(3):
             if not step(Action.HANDLE, handler, (60, 2400), note="已处置完毕（模拟）", photo=True):
                 return t
             passed = attempt > 0 or rng.random() > 0.1
-            if not step(Action.VERIFY, worker, (30, 360), passed=passed, note="现场核查（模拟）",
-                        photo=passed):
+            if not step(
+                Action.VERIFY,
+                worker,
+                (30, 360),
+                passed=passed,
+                note="现场核查（模拟）",
+                photo=passed,
+            ):
                 return t
             if passed:
                 break
@@ -345,14 +386,21 @@ class _History:
             return t
         if case.channel == "citizen" and rng.random() < 0.7:
             reporter = self.people.by_id[case.reporter_id]
-            step(Action.EVALUATE, reporter, (60, 2880), satisfaction=rng.choices([5, 4, 3, 2, 1],
-                                                                                  [60, 25, 8, 4, 3])[0])
+            step(
+                Action.EVALUATE,
+                reporter,
+                (60, 2880),
+                satisfaction=rng.choices([5, 4, 3, 2, 1], [60, 25, 8, 4, 3])[0],
+            )
         elif rng.random() < 0.5:
-            step(Action.EVALUATE, operator, (120, 2880), satisfaction=rng.choices([5, 4, 3, 2],
-                                                                                   [65, 25, 7, 3])[0],
-                 note="电话回访（模拟）")
+            step(
+                Action.EVALUATE,
+                operator,
+                (120, 2880),
+                satisfaction=rng.choices([5, 4, 3, 2], [65, 25, 7, 3])[0],
+                note="电话回访（模拟）",
+            )
         return t
-
 
     def _photo(self, uow: UnitOfWork, case: Case, actor: Actor, at: datetime) -> int:
         sha, key = self.rng.choice(self.photos)
@@ -381,8 +429,15 @@ def _inside(grid: DemoUnit, rng: random.Random) -> tuple[float, float]:
 
 def demo_logins_from_db(uow: UnitOfWork) -> list[DemoLogin]:
     """The same sample of accounts `seed` prints, found again in an already seeded database."""
-    wanted = [Role.ADMIN, Role.AUDITOR, Role.COMMANDER, Role.OPERATOR, Role.HANDLER, Role.GRID_WORKER,
-              Role.CITIZEN]
+    wanted = [
+        Role.ADMIN,
+        Role.AUDITOR,
+        Role.COMMANDER,
+        Role.OPERATOR,
+        Role.HANDLER,
+        Role.GRID_WORKER,
+        Role.CITIZEN,
+    ]
     out = []
     for role in wanted:
         users = uow.users.in_scope("", role=role, limit=1)

@@ -2,12 +2,13 @@
 
     reported -> filed -> dispatched -> accepted -> handled -> verified -> closed -> evaluated
             \\-> rejected        \\-> (returned) filed       \\-> rework -> handled ...
-    any open state: escalate (上报), supervise (督办), suspend/resume (挂起/恢复); early: merge (合并)
+    any open state: escalate (上报), supervise (督办), suspend/resume (挂起/恢复)
+    before dispatch: merge duplicates (合并)
 
 Each action is a `Rule`: the states it starts from, the roles that may take it, how the actor must
-relate to the case (owning centre, assigned department, the grid's own worker, the reporter), and the
-fields it must carry. `Case.apply` checks all of that before it changes anything, so a refused action
-leaves the case exactly as it was.
+relate to the case (owning centre, assigned department, the grid's own worker, the reporter),
+and the fields it must carry. `Case.apply` checks all of that before it changes anything, so a
+refused action leaves the case exactly as it was.
 """
 
 from __future__ import annotations
@@ -109,7 +110,9 @@ RULES: dict[Action, Rule] = {
         Rule(Action.REJECT, frozenset({CaseState.REPORTED}), _CENTRE, ("reason",)),
         Rule(Action.DISPATCH, frozenset({CaseState.FILED}), _CENTRE, ("department_id",)),
         Rule(Action.ACCEPT, frozenset({CaseState.DISPATCHED}), _DEPT),
-        Rule(Action.RETURN, frozenset({CaseState.DISPATCHED, CaseState.ACCEPTED}), _DEPT, ("reason",)),
+        Rule(
+            Action.RETURN, frozenset({CaseState.DISPATCHED, CaseState.ACCEPTED}), _DEPT, ("reason",)
+        ),
         Rule(
             Action.HANDLE,
             frozenset({CaseState.ACCEPTED, CaseState.REWORK}),
@@ -244,7 +247,9 @@ class Case:
         if self.state not in rule.sources:
             raise IllegalTransition(action=command.action.value, state=self.state.value)
         if not self._relation_ok(rule, actor):
-            raise Forbidden("case.not_permitted", action=command.action.value, role=actor.role.value)
+            raise Forbidden(
+                "case.not_permitted", action=command.action.value, role=actor.role.value
+            )
         missing = command.missing(rule)
         if missing:
             raise InvalidInput("case.missing_fields", action=command.action.value, fields=missing)
@@ -301,7 +306,9 @@ class Case:
         data: dict[str, Any],
     ) -> None:
         self.pending_timeline.append(
-            TimelineEntry(action, before, self.state, actor.user_id, actor.role.value, now, note, data)
+            TimelineEntry(
+                action, before, self.state, actor.user_id, actor.role.value, now, note, data
+            )
         )
 
     def _emit(self, event_type: str, now: datetime, data: dict[str, Any]) -> None:
@@ -403,6 +410,7 @@ def _resume(case: Case, cmd: Command) -> dict[str, Any]:
 
 def _merge(case: Case, cmd: Command) -> dict[str, Any]:
     case.state = CaseState.MERGED
+    case.closed_at = case.updated_at
     case.merged_into = cmd.target_case_id
     return {"target_case_id": cmd.target_case_id}
 

@@ -68,7 +68,9 @@ class Category:
 W, N = ClockKind.WORKING, ClockKind.NATURAL
 
 
-def _limits(routine: float, urgent: float, critical: float) -> tuple[tuple[Urgency, TimeLimit], ...]:
+def _limits(
+    routine: float, urgent: float, critical: float
+) -> tuple[tuple[Urgency, TimeLimit], ...]:
     return (
         (Urgency.ROUTINE, TimeLimit(routine, W)),
         (Urgency.URGENT, TimeLimit(urgent, N)),

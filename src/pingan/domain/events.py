@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """`type` is dotted (`case.filed`); `unit_path` routes the event to the jurisdictions that see it."""
+    """`type` is dotted (`case.filed`); `unit_path` routes it to the jurisdictions that see it."""
 
     type: str
     aggregate_id: int

@@ -2,8 +2,8 @@
 
 Everything is stored in WGS-84. Phones and Chinese map apps emit GCJ-02 (the national "Mars" datum)
 or BD-09 (Baidu's); `to_wgs84` converts them back. The GCJ-02 forward transform is the published
-Krasovsky-ellipsoid formula; its inverse has no closed form, so it is solved by fixed-point iteration
-to well under a centimetre.
+Krasovsky-ellipsoid formula; its inverse has no closed form, so it is solved by fixed-point
+iteration to well under a centimetre.
 """
 
 from __future__ import annotations
@@ -124,7 +124,9 @@ def _delta(lng: float, lat: float) -> tuple[float, float]:
     dlng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
     dlng += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
     dlng += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    dlng += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    dlng += (
+        (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * math.pi
     magic = 1 - _EE * math.sin(rad) ** 2
     sqrt_magic = math.sqrt(magic)

@@ -1,4 +1,4 @@
-"""SLA clocks: time limits counted in working hours on China's official calendar, or in natural hours.
+"""SLA clocks: limits counted in working hours on China's official calendar, or natural hours.
 
 The working calendar knows weekends, statutory holidays (法定节假日) and make-up working days
 (调休上班日); the schedule itself is data handed in, so a new year's State Council notice is a data
@@ -12,7 +12,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
 CST = timezone(timedelta(hours=8), "CST")
-DEFAULT_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+DEFAULT_HOURS: tuple[tuple[time, time], ...] = (
+    (time(8, 30), time(12, 0)),
+    (time(13, 30), time(17, 30)),
+)
 
 
 class ClockKind(StrEnum):
@@ -75,7 +78,11 @@ class WorkCalendar:
         cursor = local
         while True:
             if self.is_workday(day):
-                if remaining > 0 and cursor.time() <= self.hours[0][0] and remaining > self._day_seconds:
+                if (
+                    remaining > 0
+                    and cursor.time() <= self.hours[0][0]
+                    and remaining > self._day_seconds
+                ):
                     remaining -= self._day_seconds
                 else:
                     for begin, end in self.hours:

@@ -48,7 +48,9 @@ def sync_deadline(uow: UnitOfWork, case: Case, env: Env) -> None:
     if live and live.deadline.stage is stage:
         return
     if live:
-        uow.deadlines.end(live.id, "met" if _forward(live.deadline.stage, stage) else "cancelled", now)
+        uow.deadlines.end(
+            live.id, "met" if _forward(live.deadline.stage, stage) else "cancelled", now
+        )
     case.overdue_since = None
     if stage is None:
         case.due_at = None
@@ -56,7 +58,12 @@ def sync_deadline(uow: UnitOfWork, case: Case, env: Env) -> None:
     paused = uow.deadlines.paused(case.id)
     if paused and paused.deadline.stage is stage and uow.deadlines.consume_paused(paused.id, now):
         deadline = resume_deadline(
-            case.id, stage, now, paused.remaining_seconds or 0.0, paused.deadline.clock, env.calendar
+            case.id,
+            stage,
+            now,
+            paused.remaining_seconds or 0.0,
+            paused.deadline.clock,
+            env.calendar,
         )
     else:
         deadline = start_deadline(case.id, stage, now, limit_for(case, stage), env.calendar)
@@ -153,7 +160,11 @@ def _lapse(uow: UnitOfWork, deadline_id: int, env: Env) -> tuple[int, int]:
             )
         )
         restarted = start_deadline(
-            case.id, stored.deadline.stage, now, limit_for(case, stored.deadline.stage), env.calendar
+            case.id,
+            stored.deadline.stage,
+            now,
+            limit_for(case, stored.deadline.stage),
+            env.calendar,
         )
         uow.deadlines.start(restarted, case.owner_path)
         case.due_at = restarted.due_at

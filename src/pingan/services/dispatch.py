@@ -33,9 +33,7 @@ def suggest(uow: UnitOfWork, category_code: str, location_path: str) -> Suggesti
         return Suggestion(best.department_id, f"rule:{best.id}")
     kind = category(category_code).department
     offices = [
-        d
-        for d in uow.departments.all()
-        if d.kind == kind and is_within(location_path, d.unit_path)
+        d for d in uow.departments.all() if d.kind == kind and is_within(location_path, d.unit_path)
     ]
     if not offices:
         return None
@@ -72,7 +70,9 @@ def add_rule(
     if uow.departments.get(department_id) is None:
         raise InvalidInput("dispatch.unknown_department", department_id=department_id)
     rule_id = int(
-        uow.dispatch_rules.add(category_prefix, unit_path, department_id, priority, actor.user_id, env.now())
+        uow.dispatch_rules.add(
+            category_prefix, unit_path, department_id, priority, actor.user_id, env.now()
+        )
     )
     uow.commit()
     return rule_id

@@ -83,9 +83,11 @@ def report_case(
                 if earlier is not None:
                     return Reported(earlier, replayed=True)
             case = _create(uow, actor, draft, env)
-            if idempotency_key:
-                uow.idempotency.put(actor.user_id, idempotency_key, fingerprint, case.id, env.now())
             try:
+                if idempotency_key:
+                    uow.idempotency.put(
+                        actor.user_id, idempotency_key, fingerprint, case.id, env.now()
+                    )
                 uow.commit()
             except Conflict:
                 if not idempotency_key:

@@ -37,6 +37,8 @@ def handle(uows: UnitOfWorkFactory, env: Env, event: DomainEvent) -> bool:
         if not uow.inbox.claim(CONSUMER, event.event_id, env.now()):
             return False
         for kind, recipient, what in targets:
-            uow.notifications.add(kind, recipient, event.aggregate_id, event.event_id, what, env.now())
+            uow.notifications.add(
+                kind, recipient, event.aggregate_id, event.event_id, what, env.now()
+            )
         uow.commit()
     return True

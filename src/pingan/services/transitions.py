@@ -24,7 +24,7 @@ def transition(
     env: Env,
     expected_version: int | None = None,
 ) -> Case:
-    case = uow.cases.get(case_id, for_update=True)
+    case: Case | None = uow.cases.get(case_id, for_update=True)
     if case is None:
         raise NotFound("case.not_found", case_id=case_id)
     if expected_version is not None and case.version != expected_version:
@@ -43,7 +43,7 @@ def transition(
 
 
 def _prepare(uow: UnitOfWork, case: Case, command: Command) -> Command:
-    """Fill in and check what the rules cannot know: routing defaults, departments, merge targets."""
+    """Fill in and check what the rules cannot know: routing defaults, merge targets."""
     if command.action is Action.DISPATCH:
         dept = command.department_id
         if not dept:

@@ -71,9 +71,7 @@ class CaseRepository:
         case_id = self.conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
         case.id = int(case_id)
         case.pending_events = [
-            dataclasses.replace(
-                e, aggregate_id=case.id, payload={**e.payload, "case_id": case.id}
-            )
+            dataclasses.replace(e, aggregate_id=case.id, payload={**e.payload, "case_id": case.id})
             for e in case.pending_events
         ]
         self._flush(case)
@@ -88,9 +86,7 @@ class CaseRepository:
 
     def get_by_tracking_no(self, tracking_no: str) -> Case | None:
         row = self.conn.execute(
-            select(cases).where(
-                cases.c.tracking_no == tracking_no, case_scope(self.actor, cases)
-            )
+            select(cases).where(cases.c.tracking_no == tracking_no, case_scope(self.actor, cases))
         ).first()
         return _to_case(row) if row else None
 

@@ -88,7 +88,9 @@ class DeadlineRepository:
         )
         return [_stored(r) for r in rows]
 
-    def end(self, deadline_id: int, status: str, now: datetime, remaining: float | None = None) -> bool:
+    def end(
+        self, deadline_id: int, status: str, now: datetime, remaining: float | None = None
+    ) -> bool:
         """Move a live clock to its final (or paused) status; False if it was no longer live."""
         result = self.conn.execute(
             update(deadlines)

@@ -36,10 +36,7 @@ class OutboxRepository:
 
     def pending(self, limit: int) -> list[tuple[int, DomainEvent]]:
         rows = self.conn.execute(
-            select(outbox)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(limit)
+            select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
         )
         return [
             (
@@ -58,9 +55,7 @@ class OutboxRepository:
 
     def mark_published(self, ids: list[int], now: datetime) -> None:
         if ids:
-            self.conn.execute(
-                update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now)
-            )
+            self.conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
 
     def backlog(self) -> int:
         return int(

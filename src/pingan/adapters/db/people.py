@@ -65,14 +65,18 @@ class UserRepository:
         return _user(row) if row else None
 
     def add(self, **values: Any) -> int:
-        return int(self.conn.execute(insert(users).values(**values).returning(users.c.id)).scalar_one())
+        return int(
+            self.conn.execute(insert(users).values(**values).returning(users.c.id)).scalar_one()
+        )
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.conn.execute(insert(users), rows)
 
     def set_password(self, user_id: int, password_hash: str) -> None:
-        self.conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+        self.conn.execute(
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        )
 
     def in_scope(self, scope: str, role: Role | None = None, limit: int = 200) -> list[User]:
         stmt = select(users).where(within(users.c.jurisdiction, scope)).order_by(users.c.id)
@@ -92,7 +96,7 @@ class UserRepository:
         )
 
     def recent_failures(self, username: str, client: str, since: datetime) -> int:
-        """Failures for this account from this client since the window opened or the last success."""
+        """Failures for this account and client since the window opened or the last success."""
         last_ok = self.conn.execute(
             select(func.max(login_attempts.c.at)).where(
                 login_attempts.c.username == username,

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
-
 from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.tables import (
@@ -59,7 +58,11 @@ class IdempotencyRepository:
         try:
             self.conn.execute(
                 insert(idempotency_keys).values(
-                    user_id=user_id, key=key, request_hash=request_hash, case_id=case_id, created_at=now
+                    user_id=user_id,
+                    key=key,
+                    request_hash=request_hash,
+                    case_id=case_id,
+                    created_at=now,
                 )
             )
         except IntegrityError:
@@ -72,11 +75,15 @@ class AttachmentRepository:
 
     def add(self, **values: Any) -> int:
         return int(
-            self.conn.execute(insert(attachments).values(**values).returning(attachments.c.id)).scalar_one()
+            self.conn.execute(
+                insert(attachments).values(**values).returning(attachments.c.id)
+            ).scalar_one()
         )
 
     def get(self, attachment_id: int) -> Attachment | None:
-        row = self.conn.execute(select(attachments).where(attachments.c.id == attachment_id)).first()
+        row = self.conn.execute(
+            select(attachments).where(attachments.c.id == attachment_id)
+        ).first()
         return Attachment(**{k: row._mapping[k] for k in Attachment.__slots__}) if row else None
 
     def attach(self, ids: tuple[int, ...], case_id: int, uploaded_by: int) -> int:
@@ -101,10 +108,20 @@ class DispatchRuleRepository:
 
     def all(self) -> list[DispatchRule]:
         rows = self.conn.execute(select(dispatch_rules).order_by(dispatch_rules.c.id))
-        return [DispatchRule(r.id, r.category_prefix, r.unit_path, r.department_id, r.priority) for r in rows]
+        return [
+            DispatchRule(r.id, r.category_prefix, r.unit_path, r.department_id, r.priority)
+            for r in rows
+        ]
 
-    def add(self, category_prefix: str, unit_path: str, department_id: str, priority: int,
-            created_by: int | None, now: datetime) -> int:
+    def add(
+        self,
+        category_prefix: str,
+        unit_path: str,
+        department_id: str,
+        priority: int,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
         return int(
             self.conn.execute(
                 insert(dispatch_rules)
@@ -121,15 +138,24 @@ class DispatchRuleRepository:
         )
 
     def remove(self, rule_id: int) -> bool:
-        return bool(self.conn.execute(delete(dispatch_rules).where(dispatch_rules.c.id == rule_id)).rowcount)
+        return bool(
+            self.conn.execute(delete(dispatch_rules).where(dispatch_rules.c.id == rule_id)).rowcount
+        )
 
 
 class NotificationRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, recipient_kind: str, recipient: str, case_id: int, event_id: str, kind: str,
-            now: datetime) -> None:
+    def add(
+        self,
+        recipient_kind: str,
+        recipient: str,
+        case_id: int,
+        event_id: str,
+        kind: str,
+        now: datetime,
+    ) -> None:
         self.conn.execute(
             insert(notifications).values(
                 recipient_kind=recipient_kind,
@@ -141,11 +167,17 @@ class NotificationRepository:
             )
         )
 
-    def for_recipients(self, recipients: list[tuple[str, str]], limit: int = 50) -> list[dict[str, Any]]:
+    def for_recipients(
+        self, recipients: list[tuple[str, str]], limit: int = 50
+    ) -> list[dict[str, Any]]:
         if not recipients:
             return []
-        cond = or_(*[and_(notifications.c.recipient_kind == k, notifications.c.recipient == r)
-                     for k, r in recipients])
+        cond = or_(
+            *[
+                and_(notifications.c.recipient_kind == k, notifications.c.recipient == r)
+                for k, r in recipients
+            ]
+        )
         rows = self.conn.execute(
             select(notifications).where(cond).order_by(notifications.c.id.desc()).limit(limit)
         )

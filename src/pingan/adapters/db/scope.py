@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, Table, and_, false, or_, true
 
 from pingan.domain.access import Actor, Role
 from pingan.domain.geo import PATH_SEP
@@ -20,7 +20,7 @@ def within(column: Any, path: str) -> ColumnElement[bool]:
     )
 
 
-def case_scope(actor: Actor, table: Any) -> ColumnElement[bool]:
+def case_scope(actor: Actor, table: Table) -> ColumnElement[bool]:
     """Which cases an actor may read at all."""
     role = actor.role
     if role is Role.SYSTEM:

@@ -31,7 +31,7 @@ from pingan.domain.events import DomainEvent
 
 
 class SqlUnitOfWork:
-    """Use as `with uow_factory(actor) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+    """`with uows(actor) as uow: ...; uow.commit()`; leaving without commit rolls back."""
 
     cases: CaseRepository
     units: UnitRepository

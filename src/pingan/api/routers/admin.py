@@ -22,12 +22,21 @@ def list_rules(rt: RuntimeDep, _actor: ActorDep) -> list[RuleOut]:
     "/dispatch-rules",
     response_model=RuleOut,
     status_code=201,
-    responses={403: {"description": "Needs rules:write in this area"}, 422: {"description": "Invalid"}},
+    responses={
+        403: {"description": "Needs rules:write in this area"},
+        422: {"description": "Invalid"},
+    },
 )
 def add_rule(body: RuleIn, rt: RuntimeDep, actor: ActorDep) -> RuleOut:
     with rt.uows(actor) as uow:
         rule_id = dispatch.add_rule(
-            uow, actor, body.category_prefix, body.unit_path, body.department_id, body.priority, rt.env
+            uow,
+            actor,
+            body.category_prefix,
+            body.unit_path,
+            body.department_id,
+            body.priority,
+            rt.env,
         )
     return RuleOut(id=rule_id, **body.model_dump())
 

@@ -40,8 +40,14 @@ async def token(
     def run() -> TokenOut:
         with rt.uows() as uow:
             user_id = login(
-                uow, username, password, client, rt.env, verify_password,
-                settings.login_max_failures, settings.login_window_s,
+                uow,
+                username,
+                password,
+                client,
+                rt.env,
+                verify_password,
+                settings.login_max_failures,
+                settings.login_window_s,
             )
         with rt.uows(readonly=True) as uow:
             user = uow.users.get(user_id)
@@ -62,7 +68,9 @@ def me(rt: RuntimeDep, actor: ActorDep) -> UserOut:
 
 
 @router.get(
-    "/me/tasks", summary="Notifications for my department, grid or centre", responses=documented(401)
+    "/me/tasks",
+    summary="Notifications for my department, grid or centre",
+    responses=documented(401),
 )
 def my_tasks(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
     recipients: list[tuple[str, str]] = [("user", str(actor.user_id))]
@@ -74,6 +82,11 @@ def my_tasks(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
     with rt.uows(readonly=True) as uow:
         rows = uow.notifications.for_recipients(recipients)
     return [
-        {"id": r["id"], "case_id": r["case_id"], "kind": r["kind"], "created_at": r["created_at"].isoformat()}
+        {
+            "id": r["id"],
+            "case_id": r["case_id"],
+            "kind": r["kind"],
+            "created_at": r["created_at"].isoformat(),
+        }
         for r in rows
     ]

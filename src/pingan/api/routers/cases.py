@@ -93,7 +93,8 @@ def list_cases(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     bbox: Annotated[
-        str | None, Query(pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", description="w,s,e,n (WGS-84)")
+        str | None,
+        Query(pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$", description="w,s,e,n (WGS-84)"),
     ] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -116,7 +117,10 @@ def list_cases(
     with rt.uows(actor, readonly=True) as uow:
         items, total = uow.cases.list(flt, now, limit=limit, offset=offset)
     return CasePage(
-        items=[CaseOut.of(c, actor, now, crs) for c in items], total=total, limit=limit, offset=offset
+        items=[CaseOut.of(c, actor, now, crs) for c in items],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -126,7 +130,9 @@ def list_cases(
     responses=documented(401, 404),
     summary="Find a case by its tracking number",
 )
-def get_by_tracking_no(tracking_no: str, rt: RuntimeDep, actor: ActorDep, response: Response) -> CaseOut:
+def get_by_tracking_no(
+    tracking_no: str, rt: RuntimeDep, actor: ActorDep, response: Response
+) -> CaseOut:
     with rt.uows(actor, readonly=True) as uow:
         case = uow.cases.get_by_tracking_no(tracking_no)
     if case is None:
@@ -135,7 +141,9 @@ def get_by_tracking_no(tracking_no: str, rt: RuntimeDep, actor: ActorDep, respon
     return CaseOut.of(case, actor, rt.env.now())
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, responses=documented(401, 404), summary="One case")
+@router.get(
+    "/cases/{case_id}", response_model=CaseOut, responses=documented(401, 404), summary="One case"
+)
 def get_case(
     case_id: int, rt: RuntimeDep, actor: ActorDep, response: Response, crs: CRS = CRS.WGS84
 ) -> CaseOut:
@@ -208,7 +216,7 @@ def get_suggestion(case_id: int, rt: RuntimeDep, actor: ActorDep) -> SuggestionO
     response_model=CaseOut,
     responses=documented(400, 401, 403, 404, 409, 412, 413, 422, 428),
     summary="Take an action on a case (file, dispatch, handle, verify, ...)",
-    description="Who may take which action, from which states, carrying what: GET /api/v1/transitions.",
+    description="Who may act, from which states, carrying what: GET /api/v1/transitions.",
 )
 async def act(
     case_id: int,

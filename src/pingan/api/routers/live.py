@@ -33,7 +33,7 @@ def summary(rt: RuntimeDep, actor: ActorDep, unit: str | None = None) -> Summary
 
 @router.websocket("/api/v1/ws")
 async def events(ws: WebSocket, token: str | None = None) -> None:
-    """Push case events the user may see. Authenticate with `?token=` or a first `{"token": ...}`."""
+    """Push case events the user may see; authenticate with `?token=` or a first `{"token"}`."""
     rt = ws.app.state.runtime
     await ws.accept()
     try:
@@ -45,7 +45,9 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
         await ws.close(code=4401, reason="auth required")
         return
     sub = rt.hub.add(actor)
-    await ws.send_json({"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value})
+    await ws.send_json(
+        {"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value}
+    )
     try:
         while True:
             message = await sub.queue.get()

@@ -22,7 +22,10 @@ router = APIRouter(prefix="/api/v1", tags=["attachments"], responses=documented(
     "/attachments",
     response_model=AttachmentOut,
     status_code=201,
-    responses={413: {"description": "Too large"}, 422: {"description": "Not a JPEG/PNG/WebP image"}},
+    responses={
+        413: {"description": "Too large"},
+        422: {"description": "Not a JPEG/PNG/WebP image"},
+    },
     summary="Upload a photo; pass its id in photo_ids when reporting or acting",
 )
 async def post_attachment(
@@ -57,4 +60,6 @@ def get_attachment(attachment_id: int, rt: RuntimeDep, actor: ActorDep) -> FileR
     if not visible or att is None:
         raise NotFound("not_found")
     path = MediaStore(rt.settings.media_dir).path(att.storage_key)
-    return FileResponse(path, media_type=att.content_type, headers={"Cache-Control": "private, max-age=86400"})
+    return FileResponse(
+        path, media_type=att.content_type, headers={"Cache-Control": "private, max-age=86400"}
+    )

@@ -34,7 +34,9 @@ def unit_out(r: UnitRecord, parent_code: str | None = None) -> UnitOut:
     )
 
 
-@router.get("/units", response_model=list[UnitOut], summary="Units: the roots, or a unit's children")
+@router.get(
+    "/units", response_model=list[UnitOut], summary="Units: the roots, or a unit's children"
+)
 def list_units(rt: RuntimeDep, _actor: ActorDep, parent: str | None = None) -> list[UnitOut]:
     with rt.uows(readonly=True) as uow:
         units = uow.units.children(parent) if parent else uow.units.roots()
@@ -42,7 +44,9 @@ def list_units(rt: RuntimeDep, _actor: ActorDep, parent: str | None = None) -> l
     return [unit_out(r) for r in records if r is not None]
 
 
-@router.get("/units/{code}", response_model=UnitOut, responses={404: {"description": "No such unit"}})
+@router.get(
+    "/units/{code}", response_model=UnitOut, responses={404: {"description": "No such unit"}}
+)
 def get_unit(code: str, rt: RuntimeDep, _actor: ActorDep) -> UnitOut:
     with rt.uows(readonly=True) as uow:
         r = uow.units.record(code)
@@ -99,7 +103,9 @@ def unit_geojson(
     responses={422: {"description": "Bad coordinates or outside every grid"}},
     summary="Which grid a point lies in (accepts WGS-84, GCJ-02 and BD-09)",
 )
-def locate(lng: float, lat: float, rt: RuntimeDep, _actor: ActorDep, crs: CRS = CRS.WGS84) -> LocateOut:
+def locate(
+    lng: float, lat: float, rt: RuntimeDep, _actor: ActorDep, crs: CRS = CRS.WGS84
+) -> LocateOut:
     point = to_wgs84(lng, lat, crs)
     path = rt.locator.locate(point.lng, point.lat)
     if path is None:
@@ -108,7 +114,9 @@ def locate(lng: float, lat: float, rt: RuntimeDep, _actor: ActorDep, crs: CRS = 
         chain = [uow.units.get_by_path(p) for p in [*ancestors(path), path]]
         records = [uow.units.record(u.code) for u in chain if u is not None]
     outs = [unit_out(r) for r in records if r is not None]
-    return LocateOut(lng=point.lng, lat=point.lat, grid=outs[-1], chain=outs[:-1], owner_path=owner_of(path))
+    return LocateOut(
+        lng=point.lng, lat=point.lat, grid=outs[-1], chain=outs[:-1], owner_path=owner_of(path)
+    )
 
 
 @router.get("/categories", response_model=list[CategoryOut], summary="The case classification")

@@ -1,0 +1,37 @@
+# Pingan: `make demo` serves the demo city; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.synced
+
+.PHONY: demo test bench lint lock serve clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)  ## seed the demo city of Jiaxing into var/pingan.db and serve http://127.0.0.1:8000
+	$(BIN)/pingan demo
+
+serve: $(STAMP)
+	$(BIN)/pingan serve
+
+test: $(STAMP)  ## the whole suite: unit, integration (SQLite + PostgreSQL), end to end
+	$(BIN)/pytest
+
+bench: $(STAMP)  ## print throughput and latency figures (never pass/fail on time)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+lock:  ## re-resolve pinned dependencies after editing pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""A real server process on a free port, seeded with the small demo city."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seeded_env(root: Path) -> dict[str, str]:
+    """Environment for a server on a fresh SQLite file holding the small demo city."""
+    env = {
+        **os.environ,
+        "PINGAN_DATABASE_URL": f"sqlite:///{root}/pingan.db",
+        "PINGAN_MEDIA_DIR": str(root / "media"),
+    }
+    seeded = subprocess.run(
+        [BIN / "pingan", "demo", "--small", "--no-serve"], env=env, capture_output=True, text=True
+    )
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    return env
+
+
+def start_server(
+    env: dict[str, str], port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `pingan serve` and wait until it answers /readyz."""
+    port = port or _free_port()
+    server = subprocess.Popen(
+        [BIN / "pingan", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.05)
+    server.kill()
+    raise RuntimeError("server did not become ready")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server, base = start_server(seeded_env(tmp_path_factory.mktemp("live")))
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
