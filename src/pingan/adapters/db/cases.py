@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
 
 from pingan.adapters.db.scope import case_scope, within
 from pingan.adapters.db.tables import case_timeline, cases
@@ -22,6 +22,15 @@ from pingan.domain.events import DomainEvent
 from pingan.domain.sla import Urgency
 
 _FIELDS = [f.name for f in dataclasses.fields(Case) if not f.name.startswith("pending_")]
+
+# Statements built once with bind parameters: intake and transitions are the hot path, and
+# `.values(**row)` would coerce every column on every call.
+_INSERT = insert(cases).returning(cases.c.id)
+_UPDATE = (
+    update(cases)
+    .where(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_loaded"))
+    .values({name: bindparam(name) for name in _FIELDS if name != "id"})
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +76,7 @@ class CaseRepository:
         self._collect = collect
 
     def add(self, case: Case) -> Case:
-        row = _to_row(case)
-        case_id = self.conn.execute(insert(cases).values(**row).returning(cases.c.id)).scalar_one()
+        case_id = self.conn.execute(_INSERT, _to_row(case)).scalar_one()
         case.id = int(case_id)
         case.pending_events = [
             dataclasses.replace(e, aggregate_id=case.id, payload={**e.payload, "case_id": case.id})
@@ -93,9 +101,7 @@ class CaseRepository:
     def save(self, case: Case, loaded_version: int) -> None:
         """Write the case if nobody else has since `loaded_version`; else raise StaleVersion."""
         result = self.conn.execute(
-            update(cases)
-            .where(cases.c.id == case.id, cases.c.version == loaded_version)
-            .values(**_to_row(case))
+            _UPDATE, {**_to_row(case), "_id": case.id, "_loaded": loaded_version}
         )
         if result.rowcount != 1:
             raise StaleVersion(case_id=case.id, expected=loaded_version)

@@ -13,6 +13,7 @@ from pingan.adapters.db.tables import deadlines
 from pingan.domain.sla import ClockKind, Deadline, Stage
 
 LIVE, MET, CANCELLED, LAPSED, PAUSED = "live", "met", "cancelled", "lapsed", "paused"
+_INSERT = insert(deadlines).returning(deadlines.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +47,18 @@ class DeadlineRepository:
         self.conn = conn
 
     def start(self, deadline: Deadline, owner_path: str) -> int:
-        return int(
-            self.conn.execute(
-                insert(deadlines)
-                .values(
-                    case_id=deadline.case_id,
-                    stage=deadline.stage.value,
-                    clock=deadline.clock.value,
-                    limit_seconds=deadline.limit_seconds,
-                    started_at=deadline.started_at,
-                    due_at=deadline.due_at,
-                    warn_at=deadline.warn_at,
-                    status=LIVE,
-                    owner_path=owner_path,
-                )
-                .returning(deadlines.c.id)
-            ).scalar_one()
-        )
+        row = {
+            "case_id": deadline.case_id,
+            "stage": deadline.stage.value,
+            "clock": deadline.clock.value,
+            "limit_seconds": deadline.limit_seconds,
+            "started_at": deadline.started_at,
+            "due_at": deadline.due_at,
+            "warn_at": deadline.warn_at,
+            "status": LIVE,
+            "owner_path": owner_path,
+        }
+        return int(self.conn.execute(_INSERT, row).scalar_one())
 
     def get(self, deadline_id: int) -> StoredDeadline | None:
         row = self.conn.execute(select(deadlines).where(deadlines.c.id == deadline_id)).first()

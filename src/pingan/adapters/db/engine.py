@@ -7,6 +7,7 @@ through a transaction. PostgreSQL runs through psycopg 3 with a small pool.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,18 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """SQLite admits one writer at a time. Queueing writers of this process on a lock hands the
+    database over as soon as it is free, instead of SQLite's busy handler sleeping and retrying
+    (which is what made tail latency jump under concurrent writes). Other processes still queue
+    through `busy_timeout`. PostgreSQL needs no such lock."""
+    if not is_sqlite(engine):
+        return None
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
-from pingan.adapters.db.engine import READONLY
+from pingan.adapters.db.engine import READONLY, writer_lock
 from pingan.adapters.db.outbox import InboxRepository, OutboxRepository
 from pingan.adapters.db.people import UserRepository
 from pingan.adapters.db.places import DepartmentRepository, UnitRepository
@@ -60,8 +60,12 @@ class SqlUnitOfWork:
         self.events: list[DomainEvent] = []
         self._on_commit = on_commit
         self._conn: Connection | None = None
+        self._lock = None if readonly else writer_lock(engine)
+        self._locked = False
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self._lock is not None:
+            self._locked = self._lock.acquire(timeout=60)
         conn = self.engine.connect()
         if self.readonly:
             conn = conn.execution_options(**{READONLY: True})
@@ -113,14 +117,18 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn = self._conn
-        if conn is None:
-            return
         try:
-            if conn.in_transaction():
-                conn.rollback()
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                finally:
+                    conn.close()
+                    self._conn = None
         finally:
-            conn.close()
-            self._conn = None
+            if self._locked and self._lock is not None:
+                self._lock.release()
+                self._locked = False
 
 
 class UnitOfWorkFactory:

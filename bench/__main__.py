@@ -1,0 +1,65 @@
+"""`make bench`: print intake throughput/latency (SQLite, PostgreSQL, bare baseline) and
+point-in-grid speed. Figures only; nothing here passes or fails on time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.intake import bench_backend
+from bench.locate import bench_locate
+
+console = Console()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", choices=["intake", "locate"], default=None)
+    args = parser.parse_args()
+    report: dict[str, object] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
+    }
+    if args.only in (None, "intake"):
+        table = Table(title=f"Intake over HTTP: {args.concurrency} concurrent clients, {args.seconds:.0f} s")
+        for col in ("database", "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare"):
+            table.add_column(col)
+        intake: dict[str, object] = {}
+        for kind in ("sqlite", "postgres"):
+            with console.status(f"intake on {kind}…"):
+                results = bench_backend(kind, args.concurrency, args.seconds)
+            bare = results["bare FastAPI one-row insert"].rate
+            for name, r in results.items():
+                table.add_row(kind, name, f"{r.rate:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
+                              str(r.errors), f"{bare / r.rate:.2f}× slower" if "pingan" in name else "")
+                intake[f"{kind}: {name}"] = {"rate": r.rate, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
+                                              "errors": r.errors, "requests": r.requests}
+        console.print(table)
+        report["intake"] = intake
+    if args.only in (None, "locate"):
+        with console.status("point-in-grid…"):
+            loc = bench_locate()
+        console.print(
+            f"Point-in-grid: {loc['points']:,.0f} random points over {loc['grids']:,.0f} demo grids "
+            f"({loc['inside_share']:.0%} inside a grid) in {loc['batch_s']:.2f} s = "
+            f"[bold]{loc['batch_points_per_s']:,.0f} points/s[/] batched; "
+            f"{loc['single_points_per_s']:,.0f} points/s one at a time"
+        )
+        report["locate"] = loc
+    out = Path("bench/results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=2))
+    console.print(f"[dim]{report['machine']} · {report['date']} · bench/results/latest.json[/]")
+
+
+if __name__ == "__main__":
+    main()
