@@ -27,10 +27,15 @@ def main() -> None:
     args = parser.parse_args()
     report: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU, "
+            f"Python {platform.python_version()}"
+        ),
     }
     if args.only in (None, "intake"):
-        table = Table(title=f"Intake over HTTP: {args.concurrency} concurrent clients, {args.seconds:.0f} s")
+        table = Table(
+            title=f"Intake over HTTP: {args.concurrency} concurrent clients, {args.seconds:.0f} s"
+        )
         for col in ("database", "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs bare"):
             table.add_column(col)
         intake: dict[str, object] = {}
@@ -39,17 +44,30 @@ def main() -> None:
                 results = bench_backend(kind, args.concurrency, args.seconds)
             bare = results["bare FastAPI one-row insert"].rate
             for name, r in results.items():
-                table.add_row(kind, name, f"{r.rate:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-                              str(r.errors), f"{bare / r.rate:.2f}× slower" if "pingan" in name else "")
-                intake[f"{kind}: {name}"] = {"rate": r.rate, "p50_ms": r.p50_ms, "p99_ms": r.p99_ms,
-                                              "errors": r.errors, "requests": r.requests}
+                table.add_row(
+                    kind,
+                    name,
+                    f"{r.rate:,.0f}",
+                    f"{r.p50_ms:.1f}",
+                    f"{r.p99_ms:.1f}",
+                    str(r.errors),
+                    f"{bare / r.rate:.2f}× slower" if "pingan" in name else "",
+                )
+                intake[f"{kind}: {name}"] = {
+                    "rate": r.rate,
+                    "p50_ms": r.p50_ms,
+                    "p99_ms": r.p99_ms,
+                    "errors": r.errors,
+                    "requests": r.requests,
+                }
         console.print(table)
         report["intake"] = intake
     if args.only in (None, "locate"):
         with console.status("point-in-grid…"):
             loc = bench_locate()
         console.print(
-            f"Point-in-grid: {loc['points']:,.0f} random points over {loc['grids']:,.0f} demo grids "
+            f"Point-in-grid: {loc['points']:,.0f} random points over "
+            f"{loc['grids']:,.0f} demo grids "
             f"({loc['inside_share']:.0%} inside a grid) in {loc['batch_s']:.2f} s = "
             f"[bold]{loc['batch_points_per_s']:,.0f} points/s[/] batched; "
             f"{loc['single_points_per_s']:,.0f} points/s one at a time"

@@ -40,8 +40,13 @@ def add(row: Row) -> dict[str, int]:
     with engine.begin() as conn:
         new_id = conn.execute(
             insert(rows)
-            .values(key=uuid.uuid4().hex, title=row.title, lng=row.lng, lat=row.lat,
-                    created_at=datetime.now(UTC))
+            .values(
+                key=uuid.uuid4().hex,
+                title=row.title,
+                lng=row.lng,
+                lat=row.lat,
+                created_at=datetime.now(UTC),
+            )
             .returning(rows.c.id)
         ).scalar_one()
     return {"id": int(new_id)}

@@ -17,7 +17,9 @@ import httpx
 from bench.load import LoadResult, run_load
 
 BIN = Path(sys.executable).parent
-PG_ADMIN = os.environ.get("PINGAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "PINGAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _port() -> int:
@@ -73,7 +75,9 @@ def bench_backend(kind: str, concurrency: int, seconds: float) -> dict[str, Load
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_MEDIA_DIR": str(tmp / "media")}
     seeded = subprocess.run(
         [BIN / "pingan", "demo", "--small", "--no-serve", "--weeks", "1", "--per-day", "5"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if seeded.returncode != 0:
         raise RuntimeError(seeded.stdout + seeded.stderr)
@@ -82,7 +86,8 @@ def bench_backend(kind: str, concurrency: int, seconds: float) -> dict[str, Load
         proc, base = _serve([str(BIN / "pingan"), "serve"], env)
         try:
             token = httpx.post(
-                f"{base}/api/v1/auth/token", data={"username": "op.330402007", "password": "Pingan@2019"}
+                f"{base}/api/v1/auth/token",
+                data={"username": "op.330402007", "password": "Pingan@2019"},
             ).json()["access_token"]
             lng, lat = httpx.get(
                 f"{base}/api/v1/units/330402007001001", headers={"Authorization": f"Bearer {token}"}
@@ -102,16 +107,23 @@ def bench_backend(kind: str, concurrency: int, seconds: float) -> dict[str, Load
         finally:
             proc.terminate()
             proc.wait()
-        bare_env = {**env, "PINGAN_DATABASE_URL": bare_url, "PYTHONPATH": str(Path(__file__).parents[1])}
+        bare_env = {
+            **env,
+            "PINGAN_DATABASE_URL": bare_url,
+            "PYTHONPATH": str(Path(__file__).parents[1]),
+        }
         proc, base = _serve(
             [str(BIN / "uvicorn"), "bench.bare_app:app", "--log-level", "warning"], bare_env
         )
         try:
+
             def row(n: int) -> dict[str, Any]:
                 return {"title": f"bench {n}", "lng": 120.7, "lat": 30.7}
 
             run_load(base, "/rows", row, lambda n: {}, concurrency, 2)
-            results["bare FastAPI one-row insert"] = run_load(base, "/rows", row, lambda n: {}, concurrency, seconds)
+            results["bare FastAPI one-row insert"] = run_load(
+                base, "/rows", row, lambda n: {}, concurrency, seconds
+            )
         finally:
             proc.terminate()
             proc.wait()

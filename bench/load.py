@@ -1,4 +1,4 @@
-"""A small closed-loop HTTP load generator: N concurrent clients for a fixed time, latencies kept."""
+"""A closed-loop HTTP load generator: N concurrent clients for a fixed time, latencies kept."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ async def _run(
         elapsed = time.perf_counter() - start
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return LoadResult(len(latencies), errors, elapsed, statistics.median(latencies) * 1e3, p99 * 1e3)
+    return LoadResult(
+        len(latencies), errors, elapsed, statistics.median(latencies) * 1e3, p99 * 1e3
+    )
 
 
 def run_load(
