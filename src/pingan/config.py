@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default=None,
         description="JSON with extra holidays/workdays for years the bundled calendar lacks",
     )
+    bus_url: str = Field(
+        default="memory://",
+        description="memory:// (in-process, the default) or nats://host:4222 (NATS JetStream)",
+    )
+    bus_stream: str = "PINGAN_EVENTS"
     relay_interval_s: float = 0.2
     sla_interval_s: float = 30.0
     run_workers: bool = Field(

@@ -26,7 +26,7 @@ from pingan.domain.geo import UnitLevel
 from pingan.domain.sla import WorkCalendar
 from pingan.services import notifications
 from pingan.services.clocks import run_clocks
-from pingan.services.ports import Env, utc_now
+from pingan.services.ports import Env, EventBus, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class Runtime:
     uows: UnitOfWorkFactory
     env: Env
     locator: ReloadableLocator
-    bus: InProcessBus
+    bus: EventBus
     relay: OutboxRelay
     hub: Hub
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -84,10 +84,10 @@ class Runtime:
         uows = UnitOfWorkFactory(engine)
         locator = ReloadableLocator(uows)
         env = Env(calendar=load_calendar(uows, settings), locator=locator, clock=clock)
-        bus = InProcessBus()
+        bus = make_bus(settings)
         relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
         hub = Hub()
-        bus.subscribe("websocket", hub.publish)
+        bus.subscribe("websocket", hub.publish, durable=False)
 
         def notify(event: DomainEvent) -> None:
             notifications.handle(uows, env, event)
@@ -106,6 +106,7 @@ class Runtime:
         self.relay.stop()
         for t in self._threads:
             t.join(timeout=5)
+        self.bus.close()
 
     def _clock_loop(self) -> None:
         while not self._stop.is_set():
@@ -119,6 +120,15 @@ class Runtime:
 
     def reload_calendar(self) -> None:
         self.env.calendar = load_calendar(self.uows, self.settings)
+
+
+def make_bus(settings: Settings) -> EventBus:
+    """The in-process bus unless `PINGAN_BUS_URL` names a NATS server."""
+    if settings.bus_url.startswith(("nats://", "tls://")):
+        from pingan.adapters.bus.nats import JetStreamBus
+
+        return JetStreamBus(settings.bus_url, stream=settings.bus_stream)
+    return InProcessBus()
 
 
 def load_calendar(uows: UnitOfWorkFactory, settings: Settings) -> WorkCalendar:

@@ -53,8 +53,28 @@ class Locator(Protocol):
 
 
 class EventBus(Protocol):
+    """Carries committed events from the outbox relay to consumers.
+
+    `publish` returns once the bus has accepted the event (durably, for a durable bus) and raises
+    `DeliveryFailed` otherwise, so the relay keeps it in the outbox. A durable consumer resumes
+    where it left off after a restart; a non-durable one (per-process, e.g. browser push) sees only
+    what arrives while it is subscribed. Delivery is at least once: consumers are idempotent.
+    """
+
     def publish(self, event: DomainEvent) -> None: ...
-    def subscribe(self, consumer: str, handler: Callable[[DomainEvent], None]) -> None: ...
+    def subscribe(
+        self, consumer: str, handler: Callable[[DomainEvent], None], *, durable: bool = True
+    ) -> None: ...
+    def close(self) -> None: ...
+
+
+class DeliveryFailed(Exception):
+    """The bus did not accept an event (or a consumer failed on it); try again later."""
+
+    def __init__(self, event_id: str, reason: str) -> None:
+        super().__init__(f"event {event_id} not delivered: {reason}")
+        self.event_id = event_id
+        self.reason = reason
 
 
 def utc_now() -> datetime:

@@ -2,6 +2,7 @@
 
 A handler that raises makes `publish` raise too, so the relay leaves the event in the outbox and
 delivers it again; consumers are idempotent, so the handlers that already succeeded do no harm.
+Durability comes from the outbox itself: nothing is lost while events wait there.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from pingan.domain.events import DomainEvent
+from pingan.services.ports import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,9 @@ class InProcessBus:
     def __init__(self) -> None:
         self._handlers: list[tuple[str, Callable[[DomainEvent], None]]] = []
 
-    def subscribe(self, consumer: str, handler: Callable[[DomainEvent], None]) -> None:
+    def subscribe(
+        self, consumer: str, handler: Callable[[DomainEvent], None], *, durable: bool = True
+    ) -> None:
         self._handlers.append((consumer, handler))
 
     def publish(self, event: DomainEvent) -> None:
@@ -30,11 +34,7 @@ class InProcessBus:
                 log.exception("consumer %s failed on %s %s", consumer, event.type, event.event_id)
                 failed.append(consumer)
         if failed:
-            raise DeliveryFailed(event.event_id, failed)
+            raise DeliveryFailed(event.event_id, f"consumers failed: {', '.join(failed)}")
 
-
-class DeliveryFailed(Exception):
-    def __init__(self, event_id: str, consumers: list[str]) -> None:
-        super().__init__(f"event {event_id} not delivered to {', '.join(consumers)}")
-        self.event_id = event_id
-        self.consumers = consumers
+    def close(self) -> None:
+        self._handlers.clear()

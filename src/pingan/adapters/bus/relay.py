@@ -12,10 +12,9 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from pingan.adapters.bus.memory import DeliveryFailed
 from pingan.adapters.db.uow import UnitOfWorkFactory
 from pingan.domain.events import DomainEvent
-from pingan.services.ports import EventBus
+from pingan.services.ports import DeliveryFailed, EventBus
 
 log = logging.getLogger(__name__)
 
