@@ -149,7 +149,8 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     engine.dispose()
     console.print(
         f"seeded {report.units} units ({report.grids} grids), {report.departments} departments, "
-        f"{report.users} users, {report.cases} cases ({report.open_cases} open). "
+        f"{report.users} users, {report.facilities} facilities, {report.devices} devices, "
+        f"{report.cases} cases ({report.open_cases} open). "
         "[dim]Towns, communities, grids and people are generated (模拟数据); "
         "district boundaries are real, converted from GCJ-02.[/]"
     )
@@ -371,6 +372,122 @@ def users_add(
         )
         uow.commit()
     console.print(f"user {username} created (id {user_id})")
+
+
+@app.command()
+def ingest(
+    url: UrlOpt = None,
+    mqtt_url: Annotated[str, typer.Option(help="broker URL")] = "mqtt://127.0.0.1:1883",
+    client_id: str = "pingan-ingest",
+) -> None:
+    """Consume IoT telemetry and camera events from MQTT until stopped (Ctrl-C)."""
+    import signal
+    import threading
+
+    from pingan.api.runtime import Runtime, make_ingestor
+
+    settings = _settings(url)
+    settings.mqtt_url = mqtt_url
+    settings.mqtt_client_id = client_id
+    rt = Runtime.build(settings)
+    ingestor = make_ingestor(rt)
+    rt.relay.start()
+    ingestor.start()
+    if ingestor.connected.wait(30):
+        console.print(f"subscribed to {mqtt_url} as {client_id}")
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(10):
+            s = ingestor.stats
+            console.print(
+                f"received {s.received:,}  stored {s.stored:,}  duplicates {s.duplicates:,}  "
+                f"rejected {s.rejected:,}  cases {s.cases:,}"
+            )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ingestor.stop()
+        rt.relay.stop()
+
+
+@app.command()
+def simulate(
+    url: UrlOpt = None,
+    mqtt_url: Annotated[str, typer.Option(help="broker URL")] = "mqtt://127.0.0.1:1883",
+    rate: Annotated[float, typer.Option(help="messages per second")] = 20.0,
+    anomaly: Annotated[float, typer.Option(help="share of messages that are anomalies")] = 0.01,
+    duration: Annotated[float, typer.Option(help="seconds; 0 runs until stopped")] = 0.0,
+    qos: int = 1,
+) -> None:
+    """Publish realistic telemetry and camera events for the demo city's devices over MQTT."""
+    from urllib.parse import urlparse
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.demo.simulator import Message, run
+    from pingan.domain.access import SYSTEM_ACTOR
+
+    uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
+    with uows(SYSTEM_ACTOR, readonly=True) as uow:
+        devices = uow.devices.all_in_scope()
+    if not devices:
+        console.print("[red]no devices registered[/]: run `pingan demo` first")
+        raise typer.Exit(1)
+    target = urlparse(mqtt_url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="pingan-simulator")
+    client.connect(target.hostname or "127.0.0.1", target.port or 1883)
+    client.loop_start()
+
+    def publish(m: Message) -> None:
+        client.publish(m.topic, m.payload, qos=qos)
+
+    console.print(f"simulating {len(devices):,} devices at {rate:g} msg/s, {anomaly:.1%} anomalies")
+    try:
+        sent = run(devices, publish, rate=rate, anomaly_rate=anomaly, duration_s=duration)
+        console.print(f"sent {sent:,} messages")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+@import_app.command("devices")
+def import_devices(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or xlsx")
+    ],
+    dry_run: Annotated[bool, typer.Option(help="check every row, store nothing")] = False,
+    url: UrlOpt = None,
+) -> None:
+    """Register devices: columns id, kind, name, lng, lat[, crs, owner, facility_id, interval_s]."""
+    from pingan.adapters.device_files import read_devices
+    from pingan.api.runtime import Runtime
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.domain.errors import DomainError
+    from pingan.services.devices import register
+
+    rt = Runtime.build(_settings(url))
+    try:
+        items = read_devices(file)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    with rt.uows(SYSTEM_ACTOR) as uow:
+        if dry_run:
+            uow.commit = lambda: None  # type: ignore[method-assign]
+        report = register(uow, SYSTEM_ACTOR, items, rt.env)
+    for row, device_id, code in report.errors[:200]:
+        console.print(f"[red]row {row}[/] {device_id}: {code}", soft_wrap=True)
+    if report.errors:
+        console.print(f"[red]nothing stored[/]: {len(report.errors)} bad row(s) of {len(items)}")
+        raise typer.Exit(1)
+    verb = "would store" if dry_run else "stored"
+    console.print(f"[green]{verb}[/] {report.created} new, {report.updated} updated device(s)")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         description="memory:// (in-process, the default) or nats://host:4222 (NATS JetStream)",
     )
     bus_stream: str = "PINGAN_EVENTS"
+    mqtt_url: str | None = Field(
+        default=None,
+        description="mqtt://host:1883 or mqtts://host:8883; when set, `serve` ingests IoT messages",
+    )
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_client_id: str = "pingan-ingest"
     relay_interval_s: float = 0.2
     sla_interval_s: float = 30.0
     run_workers: bool = Field(

@@ -110,6 +110,115 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "conflict": ("请求冲突", "Conflict"),
     "db.conflict": ("数据冲突，请重试", "Conflicting write; retry"),
     "input.invalid": ("输入无效", "Invalid input"),
+    "open311.api_key_required": (
+        "缺少 api_key，无法提交服务请求",
+        "api_key is required to submit a service request",
+    ),
+    "open311.api_key_invalid": (
+        "api_key 无效或已停用，无法提交服务请求",
+        "Invalid api_key received -- can't proceed with create_request",
+    ),
+    "open311.unknown_jurisdiction": (
+        "jurisdiction_id 不存在：{jurisdiction_id}",
+        "jurisdiction_id not found: {jurisdiction_id}",
+    ),
+    "open311.unknown_service": ("service_code 不存在：{code}", "service_code not found: {code}"),
+    "open311.service_code_required": ("缺少 service_code", "service_code was not provided"),
+    "open311.location_required": (
+        "请提供位置：lat 与 long，或 address_string，或 address_id",
+        "A location is required: lat and long, address_string or address_id",
+    ),
+    "open311.lat_long_pair": ("lat 与 long 须同时提供", "lat and long must be sent together"),
+    "open311.bad_number": ("参数 {name} 须为数字", "{name} must be a number"),
+    "open311.address_unresolved": (
+        "无法将地址“{address}”定位到街道（镇）、社区或网格，请提供 lat 与 long",
+        "Could not place '{address}' in a town, community or grid; send lat and long",
+    ),
+    "open311.address_ambiguous": (
+        "地址“{address}”对应多个地点，请写明所属区县或提供 lat 与 long",
+        "'{address}' matches several places; name the district or send lat and long",
+    ),
+    "open311.unknown_address_id": (
+        "address_id 不存在：{address_id}（应为街道、社区或网格编码）",
+        "address_id not found: {address_id} (a town, community or grid code)",
+    ),
+    "open311.description_too_long": (
+        "description 不能超过 {max} 个字符",
+        "description is limited to {max} characters",
+    ),
+    "open311.bad_media_url": (
+        "media_url 须为 http(s) 网址",
+        "media_url must be an http(s) URL",
+    ),
+    "open311.bad_attribute": (
+        "属性 {code} 的取值无效：{value}",
+        "Invalid value for attribute {code}: {value}",
+    ),
+    "open311.bad_status": (
+        "status 只能是 open 或 closed：{status}",
+        "status must be open or closed, not {status}",
+    ),
+    "open311.bad_date": (
+        "{name} 须为 W3C 日期时间（如 2026-01-01T00:00:00+08:00）：{value}",
+        "{name} must be a W3C datetime such as 2026-01-01T00:00:00Z: {value}",
+    ),
+    "open311.dates_reversed": ("end_date 早于 start_date", "end_date is before start_date"),
+    "open311.window_too_long": (
+        "start_date 与 end_date 相隔不能超过 {days} 天",
+        "start_date and end_date may not span more than {days} days",
+    ),
+    "open311.bad_page": (
+        "page 须 ≥ 1，page_size 须在 1 至 {max} 之间",
+        "page must be 1 or more and page_size 1 to {max}",
+    ),
+    "open311.unknown_request": (
+        "service_request_id 不存在：{id}",
+        "service_request_id not found: {id}",
+    ),
+    "open311.unknown_token": (
+        "token 不存在：{token}（本服务即时返回 service_request_id，不发放 token）",
+        "token not found: {token} (this endpoint returns service_request_id at once)",
+    ),
+    "open311.unknown_resource": ("资源不存在：{path}", "No such resource: {path}"),
+    "open311.bad_format": (
+        "不支持的格式“{format}”，请使用 .xml 或 .json",
+        "Unsupported format '{format}'; use .xml or .json",
+    ),
+    "open311.bad_app_name": ("应用名称须为 1–128 个字符", "app_name must be 1-128 characters"),
+    "iot.not_json": ("消息不是 UTF-8 JSON", "The message is not UTF-8 JSON"),
+    "iot.not_object": ("消息须为 JSON 对象", "The message must be a JSON object"),
+    "iot.too_large": ("消息过大", "The message is too large"),
+    "iot.bad_device_id": ("设备编号无效", "Invalid device id"),
+    "iot.bad_timestamp": (
+        "时间戳缺失或无效（须带时区）",
+        "Missing or invalid timestamp (needs a zone)",
+    ),
+    "iot.bad_metrics": ("读数无效", "Invalid metrics"),
+    "iot.bad_metric_value": (
+        "读数 {metric} 不是有限数值",
+        "Metric {metric} is not a finite number",
+    ),
+    "iot.bad_event": ("事件无效", "Invalid event"),
+    "iot.unknown_event": (
+        "设备类型 {device_kind} 不产生事件 {kind}",
+        "{device_kind} devices do not emit {kind}",
+    ),
+    "iot.unknown_device": ("未登记的设备", "Unregistered device"),
+    "iot.time_in_future": ("时间戳在未来", "Timestamp in the future"),
+    "iot.time_too_old": ("时间戳过旧", "Timestamp too old"),
+    "iot.flood": ("设备上报过于频繁", "The device reports too often"),
+    "iot.not_permitted": ("无权推送设备数据", "You may not push device data"),
+    "devices.not_permitted": ("无权登记设备", "You may not register devices"),
+    "devices.bad_id": ("设备编号无效或重复", "Invalid or repeated device id"),
+    "devices.unknown_kind": ("未知设备类型：{kind}", "Unknown device kind: {kind}"),
+    "devices.bad_interval": ("上报周期须在 10 秒到 7 天之间", "Interval must be 10 s to 7 days"),
+    "devices.outside_jurisdiction": (
+        "设备位置超出您的管辖范围",
+        "Device outside your jurisdiction",
+    ),
+    "alarms.not_permitted": ("无权处理告警", "You may not handle alarms"),
+    "alarms.not_found": ("告警不存在", "No such alarm"),
+    "alarms.not_open": ("告警已处理（{state}）", "The alarm is no longer open ({state})"),
 }
 
 

@@ -12,7 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pingan import __version__
 from pingan.api import errors
-from pingan.api.routers import admin, auth, cases, live, media, places
+from pingan.api.routers import admin, auth, cases, iot, live, media, places, stats, web
+from pingan.api.routers.open311 import router as open311_router
 from pingan.api.runtime import Runtime
 from pingan.config import Settings
 from pingan.messages import message, pick_language
@@ -118,8 +119,10 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live):
+    for module in (auth, cases, places, media, admin, live, stats, iot):
         app.include_router(module.router)
+    app.include_router(open311_router)
+    web.install(app)
     _wrap: Any = BodyLimit
     app.add_middleware(
         _wrap, max_bytes=settings.max_body_bytes, upload_max_bytes=settings.max_upload_bytes

@@ -18,6 +18,7 @@ from pingan.adapters.bus.relay import OutboxRelay
 from pingan.adapters.calendar import build_calendar, read_calendar_file
 from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.uow import UnitOfWorkFactory
+from pingan.adapters.mqtt import MqttIngestor
 from pingan.adapters.spatial import GridIndex, from_wkb
 from pingan.api.realtime import Hub
 from pingan.config import Settings
@@ -27,6 +28,7 @@ from pingan.domain.sla import WorkCalendar
 from pingan.services import notifications
 from pingan.services.clocks import run_clocks
 from pingan.services.ports import Env, EventBus, utc_now
+from pingan.services.telemetry import FloodGate
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class Runtime:
     bus: EventBus
     relay: OutboxRelay
     hub: Hub
+    flood_gate: FloodGate = field(default_factory=FloodGate)
+    ingestor: MqttIngestor | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -97,6 +101,9 @@ class Runtime:
 
     def start_workers(self) -> None:
         self.relay.start()
+        if self.settings.mqtt_url:
+            self.ingestor = make_ingestor(self)
+            self.ingestor.start()
         t = threading.Thread(target=self._clock_loop, name="sla-clock", daemon=True)
         t.start()
         self._threads.append(t)
@@ -106,6 +113,8 @@ class Runtime:
         self.relay.stop()
         for t in self._threads:
             t.join(timeout=5)
+        if self.ingestor is not None:
+            self.ingestor.stop()
         self.bus.close()
 
     def _clock_loop(self) -> None:
@@ -120,6 +129,19 @@ class Runtime:
 
     def reload_calendar(self) -> None:
         self.env.calendar = load_calendar(self.uows, self.settings)
+
+
+def make_ingestor(rt: Runtime) -> MqttIngestor:
+    s = rt.settings
+    return MqttIngestor(
+        rt.uows,
+        rt.env,
+        s.mqtt_url or "mqtt://127.0.0.1:1883",
+        client_id=s.mqtt_client_id,
+        username=s.mqtt_username,
+        password=s.mqtt_password,
+        gate=rt.flood_gate,
+    )
 
 
 def make_bus(settings: Settings) -> EventBus:

@@ -21,6 +21,7 @@ from pingan.domain.access import Actor, Role
 from pingan.domain.cases import Action, Case, Command
 from pingan.domain.categories import CATEGORIES, DEPARTMENT_KINDS, Category
 from pingan.domain.geo import UnitLevel
+from pingan.domain.registry import DeviceKind, FacilityKind
 from pingan.domain.sla import Urgency
 from pingan.services.clocks import sync_deadline
 from pingan.services.dispatch import suggest
@@ -47,6 +48,8 @@ class SeedReport:
     users: int = 0
     cases: int = 0
     open_cases: int = 0
+    facilities: int = 0
+    devices: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -124,6 +127,10 @@ def seed(
         report.logins = logins
 
     with uow_factory(system) as uow:
+        report.facilities, report.devices = seed_devices(uow, city, env, random.Random(seed_value))
+        uow.commit()
+
+    with uow_factory(system) as uow:
         people = _People.load(uow, city)
         photos = [store(striped_png(rgb=c)) for c in ((46, 125, 50), (21, 101, 192), (230, 81, 0))]
         history = _History(rng, city, people, env, weeks, cases_per_day, photos)
@@ -137,6 +144,78 @@ def seed(
         uow.commit()
         progress("cases", total, total)
     return report
+
+
+# Per town: (device kind, how many, facility kind it watches or None, reporting interval s)
+_DEVICE_PLAN: tuple[tuple[DeviceKind, int, FacilityKind | None, int], ...] = (
+    (DeviceKind.KITCHEN_CAMERA, 3, FacilityKind.SCHOOL_KITCHEN, 300),
+    (DeviceKind.GAS, 4, FacilityKind.RESTAURANT, 60),
+    (DeviceKind.SMOKE, 6, FacilityKind.RESIDENTIAL, 300),
+    (DeviceKind.WATER_LEVEL, 2, FacilityKind.RIVER, 120),
+    (DeviceKind.MANHOLE, 3, FacilityKind.ROAD, 600),
+    (DeviceKind.TEMPERATURE, 1, FacilityKind.RESIDENTIAL, 300),
+    (DeviceKind.CAMERA, 3, FacilityKind.ROAD, 300),
+)
+_FACILITY_NAMES = {
+    FacilityKind.SCHOOL_KITCHEN: "学校食堂",
+    FacilityKind.RESTAURANT: "餐饮店",
+    FacilityKind.RESIDENTIAL: "住宅小区",
+    FacilityKind.RIVER: "河道监测点",
+    FacilityKind.ROAD: "道路",
+}
+
+
+def seed_devices(uow: UnitOfWork, city: DemoCity, env: Env, rng: random.Random) -> tuple[int, int]:
+    """Facilities and devices in every town; a few school kitchens still lack a camera and a
+    few devices are offline, so the fleet screen has something to show."""
+    now = env.now()
+    facilities: list[dict[str, object]] = []
+    devices: list[dict[str, object]] = []
+    grids_by_town: dict[str, list[DemoUnit]] = {}
+    for g in city.at_level(UnitLevel.GRID):
+        grids_by_town.setdefault(owner_of(g.unit.path), []).append(g)
+    for town_path, grids in grids_by_town.items():
+        town = city.get(town_path)
+        for kind, count, facility_kind, interval in _DEVICE_PLAN:
+            for n in range(1, count + 1):
+                grid = rng.choice(grids)
+                lng, lat = _inside(grid, rng)
+                facility_id = None
+                if facility_kind is not None:
+                    facility_id = f"{facility_kind.value}-{town.unit.code}-{kind.value}-{n}"
+                    facilities.append(
+                        {
+                            "id": facility_id,
+                            "kind": facility_kind.value,
+                            "name": f"{town.unit.name}{_FACILITY_NAMES[facility_kind]}{n}（模拟）",
+                            "grid_path": grid.unit.path,
+                            "lng": lng,
+                            "lat": lat,
+                        }
+                    )
+                if kind is DeviceKind.KITCHEN_CAMERA and rng.random() < 0.03:
+                    continue  # a kitchen not yet connected
+                online = rng.random() < 0.96
+                devices.append(
+                    {
+                        "id": f"{kind.value}-{town.unit.code}-{n:02d}",
+                        "kind": kind.value,
+                        "name": f"{town.unit.name}{kind.value}#{n}（模拟）",
+                        "lng": lng,
+                        "lat": lat,
+                        "grid_path": grid.unit.path,
+                        "owner": "",
+                        "facility_id": facility_id,
+                        "interval_s": interval,
+                        "registered_at": now - timedelta(days=60),
+                        "last_seen_at": now - timedelta(seconds=rng.uniform(0, interval))
+                        if online
+                        else now - timedelta(days=rng.uniform(1, 10)),
+                    }
+                )
+    uow.facilities.add_many(facilities)
+    uow.devices.upsert_many(devices)
+    return len(facilities), len(devices)
 
 
 def _user_rows(

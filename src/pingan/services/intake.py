@@ -82,7 +82,7 @@ def report_case(
                 earlier = _replay(uow, actor, idempotency_key, fingerprint)
                 if earlier is not None:
                     return Reported(earlier, replayed=True)
-            case = _create(uow, actor, draft, env)
+            case = create_case(uow, actor, draft, env)
             try:
                 if idempotency_key:
                     uow.idempotency.put(
@@ -110,7 +110,8 @@ def _replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case |
     return case
 
 
-def _create(uow: UnitOfWork, actor: Actor, draft: CaseDraft, env: Env) -> Case:
+def create_case(uow: UnitOfWork, actor: Actor, draft: CaseDraft, env: Env) -> Case:
+    """Make a case inside the caller's unit of work (alarms open cases in the same transaction)."""
     cat = category(draft.category_code)
     title = draft.title.strip()
     if not title:

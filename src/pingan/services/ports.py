@@ -29,6 +29,12 @@ class UnitOfWork(Protocol):
     dispatch_rules: Any
     notifications: Any
     calendar: Any
+    devices: Any
+    facilities: Any
+    readings: Any
+    alarms: Any
+    rejections: Any
+    open311: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

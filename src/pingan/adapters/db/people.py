@@ -88,7 +88,12 @@ class UserRepository:
         return {r.username: r.id for r in self.conn.execute(select(users.c.username, users.c.id))}
 
     def count(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(users)).scalar_one())
+        """People with accounts (the platform's own `system` account is not one)."""
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(users).where(users.c.role != Role.SYSTEM.value)
+            ).scalar_one()
+        )
 
     def record_attempt(self, username: str, client: str, ok: bool, now: datetime) -> None:
         self.conn.execute(

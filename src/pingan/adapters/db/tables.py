@@ -284,3 +284,24 @@ calendar_days = Table(
     Column("kind", String(8), nullable=False),  # holiday | workday
     Column("name", String(64), nullable=False, default=""),
 )
+
+# Open311 GeoReport v2 (services/open311.py). A key is kept only as its SHA-256; each key files
+# its reports as its own citizen account. No requester name, phone or e-mail is stored anywhere.
+open311_keys = Table(
+    "open311_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("app_name", String(128), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+open311_media = Table(
+    "open311_media",
+    metadata,
+    Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
+    Column("media_url", String(2000), nullable=False),
+    Column("created_at", TS, nullable=False),
+)

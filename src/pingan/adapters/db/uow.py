@@ -15,6 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
+from pingan.adapters.db.iot import (
+    AlarmRepository,
+    DeviceRepository,
+    FacilityRepository,
+    ReadingRepository,
+    RejectionRepository,
+)
+from pingan.adapters.db.open311 import Open311Repository
 from pingan.adapters.db.outbox import InboxRepository, OutboxRepository
 from pingan.adapters.db.people import UserRepository
 from pingan.adapters.db.places import DepartmentRepository, UnitRepository
@@ -25,7 +33,7 @@ from pingan.adapters.db.records import (
     IdempotencyRepository,
     NotificationRepository,
 )
-from pingan.domain.access import SYSTEM_ACTOR, Actor
+from pingan.domain.access import SYSTEM_ACTOR, Actor, Role
 from pingan.domain.errors import Conflict
 from pingan.domain.events import DomainEvent
 
@@ -45,6 +53,12 @@ class SqlUnitOfWork:
     dispatch_rules: DispatchRuleRepository
     notifications: NotificationRepository
     calendar: CalendarRepository
+    devices: DeviceRepository
+    facilities: FacilityRepository
+    readings: ReadingRepository
+    alarms: AlarmRepository
+    rejections: RejectionRepository
+    open311: Open311Repository
 
     def __init__(
         self,
@@ -83,6 +97,13 @@ class SqlUnitOfWork:
         self.dispatch_rules = DispatchRuleRepository(conn)
         self.notifications = NotificationRepository(conn)
         self.calendar = CalendarRepository(conn)
+        self.open311 = Open311Repository(conn)
+        scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
+        self.devices = DeviceRepository(conn, scope)
+        self.facilities = FacilityRepository(conn, scope)
+        self.readings = ReadingRepository(conn)
+        self.alarms = AlarmRepository(conn, scope)
+        self.rejections = RejectionRepository(conn)
         return self
 
     @property

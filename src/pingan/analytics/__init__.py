@@ -1,0 +1,1 @@
+"""Command-centre figures computed from case facts: pure functions, no I/O."""

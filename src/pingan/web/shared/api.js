@@ -1,0 +1,119 @@
+// The API client: bearer token per app, Accept-Language, ETags on actions, Idempotency-Key on reports.
+import { lang } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const sessionKey = (app) => `pingan.session.${app}`;
+let current = { app: 'web', token: null, user: null };
+
+export function useSession(app) {
+  current = { app, token: null, user: null };
+  try {
+    const stored = JSON.parse(localStorage.getItem(sessionKey(app)) || 'null');
+    if (stored && stored.token && stored.expires > Date.now()) current = { app, ...stored };
+  } catch { /* a broken entry is a signed-out user */ }
+  return current.user;
+}
+
+export const user = () => current.user;
+export const token = () => current.token;
+
+export async function signIn(username, password) {
+  const form = new URLSearchParams({ username, password });
+  const res = await fetch('/api/v1/auth/token', {
+    method: 'POST', body: form, headers: { 'Accept-Language': lang() },
+  });
+  const data = await readJson(res);
+  current = {
+    app: current.app, token: data.access_token, user: data.user,
+    expires: Date.now() + data.expires_in * 1000,
+  };
+  localStorage.setItem(sessionKey(current.app), JSON.stringify(current));
+  return data.user;
+}
+
+export function signOut() {
+  localStorage.removeItem(sessionKey(current.app));
+  current = { app: current.app, token: null, user: null };
+}
+
+async function readJson(res) {
+  const type = res.headers.get('content-type') || '';
+  const data = type.includes('json') ? await res.json() : null;
+  if (!res.ok) {
+    const err = (data && data.error) || {};
+    if (res.status === 401 && current.token) signOut();
+    throw new ApiError(res.status, err.code || `http.${res.status}`, err.message || res.statusText);
+  }
+  return data;
+}
+
+function headers(extra = {}) {
+  const h = { 'Accept-Language': lang(), ...extra };
+  if (current.token) h.Authorization = `Bearer ${current.token}`;
+  return h;
+}
+
+export async function get(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, one);
+  }
+  return readJson(await fetch(url, { headers: headers() }));
+}
+
+export async function post(path, body, extra = {}) {
+  const res = await fetch(path, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: headers({ 'Content-Type': 'application/json', ...extra }),
+  });
+  return readJson(res);
+}
+
+/** Take an action on a case with the version the reader last saw (412 when someone was faster). */
+export function act(kase, action, body = {}) {
+  return post(`/api/v1/cases/${kase.id}/actions/${action}`, body, { 'If-Match': `"${kase.version}"` });
+}
+
+export function report(body, idempotencyKey) {
+  return post('/api/v1/cases', body, { 'Idempotency-Key': idempotencyKey });
+}
+
+export async function upload(blob, name = 'photo.jpg') {
+  const form = new FormData();
+  form.append('file', blob, name);
+  const res = await fetch('/api/v1/attachments', { method: 'POST', body: form, headers: headers() });
+  return (await readJson(res)).id;
+}
+
+/** A photo as an object URL: attachments need the bearer token, so an <img src> cannot fetch them. */
+export async function photoUrl(id) {
+  const res = await fetch(`/api/v1/attachments/${id}`, { headers: headers() });
+  if (!res.ok) throw new ApiError(res.status, `http.${res.status}`);
+  return URL.createObjectURL(await res.blob());
+}
+
+export async function download(path, params, filename) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, one);
+  }
+  const res = await fetch(url, { headers: headers() });
+  if (!res.ok) throw new ApiError(res.status, `http.${res.status}`);
+  const href = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+}

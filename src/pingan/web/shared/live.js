@@ -1,0 +1,25 @@
+// Live case events over the WebSocket (no polling), reconnecting with back-off.
+import { token } from './api.js';
+
+export function connectLive(onEvent, onStatus = () => {}) {
+  let socket = null;
+  let delay = 500;
+  let stopped = false;
+
+  function open() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws?token=${encodeURIComponent(token())}`);
+    socket.addEventListener('message', (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.type === 'hello') { delay = 500; onStatus('live'); return; }
+      onEvent(msg);
+    });
+    socket.addEventListener('close', () => {
+      onStatus('offline');
+      if (!stopped) setTimeout(open, delay);
+      delay = Math.min(delay * 2, 15_000);
+    });
+  }
+  open();
+  return () => { stopped = true; socket?.close(); };
+}

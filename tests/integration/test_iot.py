@@ -1,0 +1,266 @@
+"""IoT intake against the real Mosquitto broker and both databases: readings stored, alarms raised
+and folded, cases opened by rule, bad input counted, nothing lost or doubled across a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from pingan.adapters.mqtt import MqttIngestor
+from pingan.domain.access import SYSTEM_ACTOR
+from pingan.services.devices import DeviceInput, register
+from tests.integration.conftest import World
+
+
+def _broker_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def broker() -> str:
+    if not _broker_up():
+        if os.environ.get("PINGAN_REQUIRE_MQTT") == "1":
+            pytest.fail("Mosquitto not running at 127.0.0.1:1883")
+        pytest.skip("Mosquitto not running at 127.0.0.1:1883")
+    return "mqtt://127.0.0.1:1883"
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+class Devices:
+    """A few devices of each kind registered in the world's first grids, with unique ids."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        tag = uuid.uuid4().hex[:6]
+        g0, g1 = world.grids()[0], world.grids()[1]
+        self.gas_a = f"gas-{tag}-a"
+        self.gas_b = f"gas-{tag}-b"  # same grid as gas_a
+        self.gas_c = f"gas-{tag}-c"  # another grid
+        self.camera = f"cam-{tag}"
+        self.items = [
+            DeviceInput(self.gas_a, "gas", "燃气探测器A", g0.lng, g0.lat, interval_s=60),
+            DeviceInput(self.gas_b, "gas", "燃气探测器B", g0.lng + 1e-5, g0.lat, interval_s=60),
+            DeviceInput(self.gas_c, "gas", "燃气探测器C", g1.lng, g1.lat, interval_s=60),
+            DeviceInput(self.camera, "camera", "路口摄像头", g0.lng, g0.lat, interval_s=300),
+        ]
+        with world.rt.uows(SYSTEM_ACTOR) as uow:
+            report = register(uow, SYSTEM_ACTOR, self.items, world.rt.env)
+        assert not report.errors, report.errors
+
+    def ts(self, seconds: float = 0.0) -> str:
+        return (self.world.clock.now + timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.fixture
+def devices(world: World) -> Devices:
+    return Devices(world)
+
+
+@pytest.fixture
+def ingestor(world: World, broker: str) -> Iterator[MqttIngestor]:
+    ing = MqttIngestor(
+        world.rt.uows, world.rt.env, broker, client_id=f"pingan-test-{uuid.uuid4().hex[:8]}"
+    )
+    ing.start()
+    assert ing.connected.wait(10)
+    yield ing
+    ing.stop()
+
+
+def _publisher() -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    return client
+
+
+def _publish(client: mqtt.Client, device: str, channel: str, payload: Any, qos: int = 1) -> None:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    client.publish(f"pingan/330400/devices/{device}/{channel}", body, qos=qos).wait_for_publish(5)
+
+
+def _alarms(world: World, device: str) -> list[dict[str, Any]]:
+    r = world.client("op.330400").get("/api/v1/alarms", params={"limit": 500})
+    return [a for a in r.json() if a["device_id"] == device or device in a["devices"]]
+
+
+def test_a_gas_leak_over_mqtt_becomes_one_case_and_repeats_fold_into_its_alarm(
+    world: World, devices: Devices, ingestor: MqttIngestor
+) -> None:
+    pub = _publisher()
+    try:
+        _publish(pub, devices.gas_a, "telemetry", {"ts": devices.ts(), "metrics": {"lel_pct": 3.1}})
+        _publish(
+            pub, devices.gas_a, "telemetry", {"ts": devices.ts(1), "metrics": {"lel_pct": 35.0}}
+        )
+        _publish(
+            pub, devices.gas_a, "telemetry", {"ts": devices.ts(2), "metrics": {"lel_pct": 41.0}}
+        )
+        _publish(
+            pub, devices.gas_b, "telemetry", {"ts": devices.ts(3), "metrics": {"lel_pct": 28.0}}
+        )
+        _wait(lambda: ingestor.stats.stored >= 4)
+    finally:
+        pub.loop_stop()
+    alarms = _alarms(world, devices.gas_a)
+    assert len(alarms) == 1, alarms
+    alarm = alarms[0]
+    assert (
+        alarm["kind"] == "gas.leak" and alarm["count"] == 3 and alarm["devices"] == [devices.gas_b]
+    )
+    assert alarm["state"] == "cased" and alarm["case_id"]
+    case = world.client("op.330400").get(f"/api/v1/cases/{alarm['case_id']}").json()
+    assert (
+        case["channel"] == "iot"
+        and case["category_code"] == "S0202"
+        and case["urgency"] == "critical"
+    )
+    assert case["grid_code"] == world.grids()[0].unit.code
+
+
+def test_a_clear_reading_closes_the_alarm(
+    world: World, devices: Devices, ingestor: MqttIngestor
+) -> None:
+    pub = _publisher()
+    try:
+        _publish(
+            pub, devices.gas_c, "telemetry", {"ts": devices.ts(), "metrics": {"lel_pct": 30.0}}
+        )
+        _publish(
+            pub, devices.gas_c, "telemetry", {"ts": devices.ts(5), "metrics": {"lel_pct": 1.0}}
+        )
+        _wait(
+            lambda: (
+                bool(_alarms(world, devices.gas_c))
+                and _alarms(world, devices.gas_c)[0]["state"] == "cleared"
+            )
+        )
+    finally:
+        pub.loop_stop()
+
+
+def test_camera_events_that_need_an_operator_wait_for_confirmation(
+    world: World, devices: Devices, ingestor: MqttIngestor
+) -> None:
+    pub = _publisher()
+    try:
+        _publish(
+            pub,
+            devices.camera,
+            "events",
+            {"ts": devices.ts(), "type": "camera.crowd", "confidence": 0.8},
+        )
+        _wait(lambda: bool(_alarms(world, devices.camera)))
+    finally:
+        pub.loop_stop()
+    alarm = _alarms(world, devices.camera)[0]
+    assert alarm["state"] == "open" and alarm["case_id"] is None
+    operator = world.client(f"op.{world.town().unit.code}")
+    confirmed = operator.post(f"/api/v1/alarms/{alarm['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["state"] == "cased" and confirmed.json()["case_id"]
+    again = operator.post(f"/api/v1/alarms/{alarm['id']}/confirm")
+    assert again.status_code == 409
+
+
+def test_bad_messages_are_counted_with_their_reason_and_the_consumer_keeps_going(
+    world: World, devices: Devices, ingestor: MqttIngestor
+) -> None:
+    pub = _publisher()
+    before = ingestor.stats.rejected
+    try:
+        _publish(pub, devices.gas_a, "telemetry", b"\xff not json")
+        _publish(
+            pub, devices.gas_a, "telemetry", {"ts": devices.ts(), "metrics": {"lel_pct": "high"}}
+        )
+        _publish(
+            pub, devices.gas_a, "telemetry", {"ts": devices.ts(86_400), "metrics": {"lel_pct": 1}}
+        )
+        _publish(
+            pub, "no-such-device", "telemetry", {"ts": devices.ts(), "metrics": {"lel_pct": 1}}
+        )
+        _publish(pub, devices.gas_a, "telemetry", {"metrics": {"lel_pct": 1}})
+        _publish(pub, devices.camera, "events", {"ts": devices.ts(), "type": "gas.leak"})
+        for i in range(40):  # a flood from one device
+            _publish(
+                pub,
+                devices.gas_b,
+                "telemetry",
+                {"ts": devices.ts(10 + i * 0.01), "metrics": {"lel_pct": 1}},
+                qos=0,
+            )
+        _publish(
+            pub, devices.gas_c, "telemetry", {"ts": devices.ts(99), "metrics": {"lel_pct": 2.0}}
+        )
+        _wait(lambda: ingestor.stats.rejected - before >= 6 + 10)
+    finally:
+        pub.loop_stop()
+    reasons = ingestor.stats.rejected_by_reason
+    for reason in (
+        "iot.not_json",
+        "iot.bad_metric_value",
+        "iot.time_in_future",
+        "iot.unknown_device",
+        "iot.bad_timestamp",
+        "iot.unknown_event",
+        "iot.flood",
+    ):
+        assert reasons.get(reason, 0) >= 1, (reason, reasons)
+    with world.rt.uows(SYSTEM_ACTOR, readonly=True) as uow:
+        assert uow.rejections.counts().get("iot.unknown_device", 0) >= 1
+        _wait(lambda: uow.readings.count(devices.gas_c) >= 1)
+
+
+def test_the_same_reading_delivered_twice_is_stored_once(world: World, devices: Devices) -> None:
+    client = world.client("op.330400")
+    msg = {
+        "device_id": devices.gas_a,
+        "payload": {"ts": devices.ts(), "metrics": {"lel_pct": 50.0}},
+    }
+    first = client.post("/api/v1/iot/messages", json={"messages": [msg]}).json()
+    again = client.post("/api/v1/iot/messages", json={"messages": [msg]}).json()
+    assert first["stored"] == 1 and first["alarms_raised"] + first["alarms_folded"] == 1
+    assert again["stored"] == 0 and again["duplicates"] == 1
+    assert again["alarms_raised"] == again["alarms_folded"] == 0 and again["cases"] == []
+
+
+def test_fleet_status_counts_online_devices_and_alarms(world: World, devices: Devices) -> None:
+    client = world.client("op.330400")
+    client.post(
+        "/api/v1/iot/messages",
+        json={
+            "messages": [
+                {
+                    "device_id": devices.gas_c,
+                    "payload": {"ts": devices.ts(), "metrics": {"lel_pct": 1.0}},
+                }
+            ]
+        },
+    )
+    status = client.get("/api/v1/devices/status").json()
+    assert status["devices"] >= 4 and status["online"] >= 1
+    assert "gas" in status["by_kind"]
+    other_town = world.client(f"op.{world.town(1).unit.code}").get("/api/v1/devices/status").json()
+    assert other_town["devices"] < status["devices"]
