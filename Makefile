@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.synced
+VENDOR := src/pingan/web/vendor
+WEB := $(VENDOR)/.copied
 
-.PHONY: demo test bench lint lock serve clean
+.PHONY: demo test bench lint lock serve clean web
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,24 +16,37 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP)  ## seed the demo city of Jiaxing into var/pingan.db and serve http://127.0.0.1:8000
+demo: $(STAMP) $(WEB)  ## seed the demo city of Jiaxing into var/pingan.db and serve http://127.0.0.1:8000
 	$(BIN)/pingan demo
 
-serve: $(STAMP)
+serve: $(STAMP) $(WEB)
 	$(BIN)/pingan serve
 
-test: $(STAMP)  ## the whole suite: unit, integration (SQLite + PostgreSQL), end to end
+test: $(STAMP) $(WEB)  ## the whole suite: unit, integration (SQLite + PostgreSQL), end to end
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## print throughput and latency figures (never pass/fail on time)
+bench: $(STAMP) $(WEB)  ## print throughput and latency figures (never pass/fail on time)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+web: $(WEB)  ## vendor Leaflet, markercluster and ECharts from npm into the web apps (no CDN)
+
+$(WEB): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	touch $(WEB)
+
 lock:  ## re-resolve pinned dependencies after editing pyproject.toml
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENDOR) node_modules var .pytest_cache .mypy_cache .ruff_cache

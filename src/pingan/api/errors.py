@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan.domain.errors import (
@@ -94,6 +95,12 @@ def install(app: FastAPI) -> None:
             for e in errors
         ]
         return JSONResponse(error_body("request.invalid", _lang(request), details=details), 422)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        """A value the database cannot store or compare (PostgreSQL refuses NUL in text): the
+        client's input, so 422 like any other invalid input, never a 500."""
+        return JSONResponse(error_body("request.invalid", _lang(request)), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -9,7 +9,7 @@ from pingan.api.errors import documented
 from pingan.api.schemas import RuleIn, RuleOut
 from pingan.services import dispatch
 
-router = APIRouter(prefix="/api/v1", tags=["rules"], responses=documented(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["rules"], responses=documented(400, 401, 422))
 
 
 @router.get("/dispatch-rules", response_model=list[RuleOut])

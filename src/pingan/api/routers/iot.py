@@ -19,7 +19,7 @@ from pingan.services import alarms as alarm_service
 from pingan.services import devices as device_service
 from pingan.services.telemetry import Incoming, ingest
 
-router = APIRouter(prefix="/api/v1", tags=["iot"], responses=documented(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["iot"], responses=documented(400, 401, 422))
 
 PUSHERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.COMMANDER})
 

@@ -48,14 +48,31 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
     await ws.send_json(
         {"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value}
     )
+    reader = asyncio.ensure_future(_until_closed(ws))
     try:
-        while True:
-            message = await sub.queue.get()
-            await ws.send_text(message)
+        while not reader.done():
+            getter = asyncio.ensure_future(sub.queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            await ws.send_text(getter.result())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        reader.cancel()
         rt.hub.remove(sub)
+
+
+async def _until_closed(ws: WebSocket) -> None:
+    """Read (and ignore) what the browser sends, so a closed tab is noticed at once."""
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except (WebSocketDisconnect, RuntimeError):
+        return
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -23,6 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["attachments"], responses=documented(
     response_model=AttachmentOut,
     status_code=201,
     responses={
+        **documented(400),  # a malformed multipart body
         413: {"description": "Too large"},
         422: {"description": "Not a JPEG/PNG/WebP image"},
     },

@@ -362,7 +362,7 @@ keys = APIRouter(prefix="/api/v1", tags=["open311"], responses=documented(401, 4
     "/open311-keys",
     response_model=KeyOut,
     status_code=201,
-    responses=documented(403),
+    responses=documented(400, 403),
     summary="Issue an Open311 api_key for an app (administrators)",
 )
 def create_key(body: KeyIn, rt: RuntimeDep, actor: ActorDep) -> KeyOut:

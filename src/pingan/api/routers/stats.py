@@ -69,7 +69,7 @@ class KpisOut(BaseModel):
 
 class PointsOut(BaseModel):
     fields: list[str]
-    rows: list[tuple[int, float, float, str, str, bool]]
+    rows: list[list[int | float | str | bool]]  # [id, lng, lat, state, urgency, overdue]
     total: int
 
 
