@@ -264,3 +264,23 @@ def test_fleet_status_counts_online_devices_and_alarms(world: World, devices: De
     assert "gas" in status["by_kind"]
     other_town = world.client(f"op.{world.town(1).unit.code}").get("/api/v1/devices/status").json()
     assert other_town["devices"] < status["devices"]
+
+
+def test_alarms_are_pushed_live_to_the_centre_with_their_case(
+    world: World, devices: Devices
+) -> None:
+    world.rt.relay.drain()
+    token = world.token("op.330400")
+    fire = {"ts": devices.ts(30), "type": "camera.fire"}
+    message = {"device_id": devices.camera, "channel": "events", "payload": fire}
+    with world.client().websocket_connect(f"/api/v1/ws?token={token}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        client = world.client("op.330400")
+        pushed = client.post("/api/v1/iot/messages", json={"messages": [message]}).json()
+        assert pushed["alarms_raised"] == 1, pushed
+        world.rt.relay.drain()
+        for _ in range(10_000):  # bounded: a missing push fails instead of hanging
+            msg = ws.receive_json()
+            if msg["type"] == "alarm.raised" and msg["payload"]["device_id"] == devices.camera:
+                break
+    assert pushed["cases"] and msg["case_id"] == pushed["cases"][0] and msg["alarm_id"]

@@ -73,10 +73,12 @@ class Hub:
 
 def to_message(event: DomainEvent) -> dict[str, Any]:
     payload = {k: v for k, v in event.payload.items() if k not in PRIVATE_FIELDS}
+    is_alarm = event.type.startswith("alarm.")
     return {
         "event_id": event.event_id,
         "type": event.type,
-        "case_id": event.aggregate_id,
+        "case_id": payload.get("case_id") if is_alarm else event.aggregate_id,
+        "alarm_id": event.aggregate_id if is_alarm else None,
         "unit_path": event.unit_path,
         "occurred_at": event.occurred_at.isoformat()
         if hasattr(event.occurred_at, "isoformat")

@@ -16,12 +16,13 @@ export class Feed {
       dataset: { type: event.type, caseId: String(event.case_id), state: event.payload.state || '' } },
     h('span', { class: 'when', text: formatTime(event.occurred_at) }), ' ',
     h('strong', { text: t(`event.${event.type}`) }), ' ',
-    h('span', { class: 'tracking-no', text: event.payload.tracking_no || `#${event.case_id}` }),
+    h('span', { class: 'tracking-no', text: label(event) }),
     kase ? h('span', { class: 'feed-title', text: ` ${kase.title}` }) : null);
-    item.addEventListener('click', () => this.onSelect(event.case_id));
+    if (event.case_id != null) item.addEventListener('click', () => this.onSelect(event.case_id));
     this.list.prepend(item);
     while (this.list.children.length > MAX_ITEMS) this.list.lastChild.remove();
-    if (kase && kase.urgency === 'urgent' && event.type === 'case.reported') this.alarm(kase);
+    const pressing = kase && ['urgent', 'critical'].includes(kase.urgency);
+    if (pressing && (event.type === 'case.reported' || event.type === 'alarm.raised')) this.alarm(kase);
   }
 
   alarm(kase) {
@@ -33,6 +34,12 @@ export class Feed {
     beep();
     setTimeout(() => { this.alertBox.hidden = true; }, 15_000);
   }
+}
+
+// Device alarms carry the alarm's kind and id; case events their tracking number.
+function label(event) {
+  if (event.alarm_id != null) return `${t(`alarm.${event.payload.kind}`)} #${event.alarm_id}`;
+  return event.payload.tracking_no || `#${event.case_id}`;
 }
 
 let audio = null;

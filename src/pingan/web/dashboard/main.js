@@ -99,11 +99,13 @@ async function startApp(user) {
   };
   connectLive(async (event) => {
     let kase = null;
-    try { kase = await get(`/api/v1/cases/${event.case_id}`); } catch { /* no longer visible */ }
+    if (event.case_id != null) {
+      try { kase = await get(`/api/v1/cases/${event.case_id}`); } catch { /* no longer visible */ }
+    }
     if (kase && kase.location_path.startsWith(trail.at(-1).path)) cases.upsert(kase);
     $('#marker-count').textContent = String(cases.size);
     feed.add(event, kase);
-    detail.refresh(event.case_id);
+    if (event.case_id != null) detail.refresh(event.case_id);
     refreshSoon();
   }, (status) => {
     const el = $('#live-status');
