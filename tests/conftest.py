@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,24 @@ def fresh_database_url(kind: str, tmp_dir: str, pg_admin: str | None) -> tuple[s
 
     base = pg_admin.rsplit("/", 1)[0]
     return f"{base}/{name}", drop
+
+
+def service_up(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, port: int, flag: str) -> None:
+    """Skip a test whose server is not running, unless CI set `flag`=1: then fail it."""
+    if not service_up(port):
+        message = f"{name} not running at 127.0.0.1:{port}"
+        if os.environ.get(flag) == "1":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ is stored exactly once, and every anomalous reading counts in exactly one alarm.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -14,24 +12,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.iot_tables import alarms, devices, readings
+from tests.conftest import require_service
 from tests.e2e.conftest import BIN, seeded_env
 
 MESSAGES = 1000  # within Mosquitto's default per-session queue (max_queued_messages 1000)
 EVERY_NTH_ANOMALY = 25
-
-
-def _broker_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def _ingestor(env: dict[str, str], client_id: str) -> subprocess.Popen[str]:
@@ -58,11 +48,8 @@ def _count(url: str, stmt: object) -> int:
         engine.dispose()
 
 
-@pytest.mark.skipif(
-    not _broker_up() and os.environ.get("PINGAN_REQUIRE_MQTT") != "1",
-    reason="Mosquitto not running",
-)
 def test_sigkill_of_the_ingestor_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
+    require_service("Mosquitto", 1883, "PINGAN_REQUIRE_MQTT")
     env = seeded_env(tmp_path)
     url = env["PINGAN_DATABASE_URL"]
     engine = make_engine(url)

@@ -3,7 +3,6 @@ of the outbox at least once and every consumer's effect happens exactly once."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -24,19 +23,10 @@ from pingan.adapters.db.uow import UnitOfWorkFactory
 from pingan.api.runtime import Runtime
 from pingan.domain.events import DomainEvent
 from pingan.services.ports import EventBus
+from tests.conftest import require_service, service_up
 from tests.integration.conftest import World
 
 NATS_URL = "nats://127.0.0.1:4222"
-
-
-def _nats_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 4222), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def _event(n: int) -> DomainEvent:
@@ -91,11 +81,7 @@ def _new_bus(kind: str, stream: str, **kw: float) -> EventBus:
 
 @pytest.fixture
 def nats_server() -> str:
-    """Skip without a NATS server, unless CI requires one (PINGAN_REQUIRE_NATS=1): then fail."""
-    if not _nats_up():
-        if os.environ.get("PINGAN_REQUIRE_NATS") == "1":
-            pytest.fail("NATS JetStream not running at 127.0.0.1:4222")
-        pytest.skip("NATS JetStream not running at 127.0.0.1:4222")
+    require_service("NATS JetStream", 4222, "PINGAN_REQUIRE_NATS")
     return NATS_URL
 
 
@@ -110,7 +96,7 @@ def bus_kind(request: pytest.FixtureRequest) -> str:
 def stream() -> Iterator[str]:
     name = f"T{uuid.uuid4().hex[:10].upper()}"
     yield name
-    if _nats_up():
+    if service_up(4222):
         cleanup = JetStreamBus(NATS_URL, stream=name, subject_prefix=f"{name.lower()}.events")
         cleanup.delete_stream()
         cleanup.close()

@@ -4,8 +4,6 @@ and folded, cases opened by rule, bad input counted, nothing lost or doubled acr
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,23 +17,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pingan.adapters.mqtt import MqttIngestor
 from pingan.domain.access import SYSTEM_ACTOR
 from pingan.services.devices import DeviceInput, register
+from tests.conftest import require_service
 from tests.integration.conftest import World
-
-
-def _broker_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 1883), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
 def broker() -> str:
-    if not _broker_up():
-        if os.environ.get("PINGAN_REQUIRE_MQTT") == "1":
-            pytest.fail("Mosquitto not running at 127.0.0.1:1883")
-        pytest.skip("Mosquitto not running at 127.0.0.1:1883")
+    require_service("Mosquitto", 1883, "PINGAN_REQUIRE_MQTT")
     return "mqtt://127.0.0.1:1883"
 
 
