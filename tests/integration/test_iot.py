@@ -4,10 +4,13 @@ and folded, cases opened by rule, bad input counted, nothing lost or doubled acr
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -272,3 +275,69 @@ def test_alarms_are_pushed_live_to_the_centre_with_their_case(
             if msg["type"] == "alarm.raised" and msg["payload"]["device_id"] == devices.camera:
                 break
     assert pushed["cases"] and msg["case_id"] == pushed["cases"][0] and msg["alarm_id"]
+
+
+def test_the_ingestor_reconnects_after_a_broker_restart_and_loses_nothing(
+    world: World, devices: Devices, tmp_path: Path
+) -> None:
+    """Our own persistent Mosquitto: stop it mid-stream and start it again."""
+    require_service("Mosquitto", 1883, "PINGAN_REQUIRE_MQTT")  # the binary is the same
+    port = _free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {tmp_path}/\nautosave_interval 1\n"
+    )
+
+    def broker() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
+        _wait(lambda: _listening(port), timeout=10)
+        return proc
+
+    def send(numbers: range) -> None:
+        pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="restart-pub")
+        pub.connect("127.0.0.1", port)
+        pub.loop_start()
+        topic = f"pingan/330400/devices/{devices.gas_c}/telemetry"
+        for i in numbers:
+            body = {"ts": devices.ts(100 + i), "metrics": {"lel_pct": 1.0}}
+            pub.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
+        pub.loop_stop()
+        pub.disconnect()
+
+    server = broker()
+    url = f"mqtt://127.0.0.1:{port}"
+    ing = MqttIngestor(world.rt.uows, world.rt.env, url, client_id="restart-test")
+    ing.start()
+    try:
+        assert ing.connected.wait(10)
+        send(range(20))
+        _wait(lambda: ing.stats.stored >= 20)
+        server.terminate()  # the broker goes away; its state is on disk
+        server.wait()
+        _wait(lambda: not ing.connected.is_set())
+        server = broker()
+        assert ing.connected.wait(40), "the ingestor did not reconnect"
+        send(range(20, 40))
+        _wait(lambda: ing.stats.stored >= 40, timeout=20)
+        assert ing.stats.reconnects >= 1
+        with world.rt.uows(SYSTEM_ACTOR, readonly=True) as uow:
+            assert uow.readings.count(devices.gas_c) >= 40
+    finally:
+        ing.stop()
+        server.terminate()
+        server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False

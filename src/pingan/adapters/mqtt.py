@@ -119,6 +119,7 @@ class MqttIngestor:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -145,8 +146,10 @@ class MqttIngestor:
             log.warning("MQTT connect refused: %s", reason)
             return
         client.subscribe(topics(self.prefix))
-        self.connected.set()
         log.info("MQTT connected to %s:%s", self._host, self._port)
+
+    def _on_subscribe(self, *_args: object) -> None:
+        self.connected.set()  # ready only once the broker has confirmed the subscriptions
 
     def _on_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, reason: object, _p: object
