@@ -295,8 +295,13 @@ def calendar_import(file: Path, url: UrlOpt = None) -> None:
     from pingan.adapters.calendar import read_calendar_file
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.domain.errors import DomainError
 
-    days = read_calendar_file(file)
+    try:
+        days = read_calendar_file(file)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
     uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
     with uows() as uow:
         for day, kind, name in days:

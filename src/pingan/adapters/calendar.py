@@ -11,6 +11,7 @@ from pathlib import Path
 
 import chinese_calendar
 
+from pingan.domain.errors import InvalidInput
 from pingan.domain.sla import WorkCalendar
 
 
@@ -38,12 +39,23 @@ def build_calendar(overrides: Iterable[tuple[date, str, str]] = ()) -> WorkCalen
 
 
 def read_calendar_file(path: Path) -> list[tuple[date, str, str]]:
-    """`{"holidays": {"2027-01-01": "元旦"}, "workdays": {"2027-02-07": "春节调休"}}`."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    days: list[tuple[date, str, str]] = []
-    for kind, key in (("holiday", "holidays"), ("workday", "workdays")):
-        for day, name in (data.get(key) or {}).items():
-            days.append((date.fromisoformat(day), kind, str(name)))
+    """`{"holidays": {"2027-01-01": "元旦"}, "workdays": {"2027-02-07": "春节调休"}}`.
+
+    A file that is not this shape is refused whole (`calendar.bad_file`): nothing half-read.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        days: list[tuple[date, str, str]] = []
+        for kind, key in (("holiday", "holidays"), ("workday", "workdays")):
+            entries = data.get(key) or {}
+            if not isinstance(entries, dict):
+                raise TypeError(f"{key} is not an object")
+            for day, name in entries.items():
+                days.append((date.fromisoformat(day), kind, str(name)))
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("calendar.bad_file", reason=str(exc)) from None
     return days
 
 

@@ -35,8 +35,11 @@ def _rows(path: Path) -> list[dict[str, Any]]:
             raise InvalidInput("import.empty")
         header = [str(h or "").strip() for h in values[0]]
         return [dict(zip(header, row, strict=False)) for row in values[1:] if any(row)]
-    reader = csv.DictReader(io.StringIO(_text(path.read_bytes())))
-    return [dict(r) for r in reader]
+    reader = csv.DictReader(io.StringIO(_text(path.read_bytes()), newline=""))
+    try:
+        return [dict(r) for r in reader]
+    except csv.Error as exc:
+        raise InvalidInput("import.bad_csv", reason=str(exc)) from None
 
 
 def read_devices(path: Path) -> list[DeviceInput]:
