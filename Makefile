@@ -31,6 +31,7 @@ bench: $(STAMP) $(WEB)  ## print throughput and latency figures (never pass/fail
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/bandit --quiet --recursive src --severity-level medium
 
 web: $(WEB)  ## vendor Leaflet, markercluster and ECharts from npm into the web apps (no CDN)
 
