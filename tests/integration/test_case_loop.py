@@ -205,3 +205,27 @@ def _dispatched_and_accepted(world: World) -> tuple[dict, object, object, object
     handler = world.client(f"h.{case['department_id']}")
     case = world.act(handler, case, "accept").json()
     return case, handler, worker, operator
+
+
+def test_a_likely_duplicate_is_offered_for_merging_and_never_merged_by_itself(world: World) -> None:
+    operator = world.client(f"op.{world.town().unit.code}")
+    grid = world.grids()[2]
+    first = world.report(operator, grid, title="小区门口垃圾堆积", description="已两天无人清运")
+    draft = {
+        "category_code": "E0102",
+        "title": "门口垃圾堆积没人清运",
+        "lng": grid.lng + 0.0003,
+        "lat": grid.lat,
+    }
+    offered = operator.post("/api/v1/cases/similar", json=draft).json()
+    assert offered and offered[0]["case"]["id"] == first["id"] and offered[0]["score"] >= 0.45
+    second = world.report(
+        operator, grid, **{k: v for k, v in draft.items() if k != "category_code"}
+    )
+    similar = operator.get(f"/api/v1/cases/{second['id']}/similar").json()
+    assert first["id"] in [s["case"]["id"] for s in similar]
+    assert operator.get(f"/api/v1/cases/{second['id']}").json()["state"] == "reported"
+    unrelated = {**draft, "category_code": "P0110", "title": "路灯不亮"}
+    assert first["id"] not in [
+        s["case"]["id"] for s in operator.post("/api/v1/cases/similar", json=unrelated).json()
+    ]

@@ -255,4 +255,18 @@ class SummaryOut(BaseModel):
     by_state: dict[str, int]
 
 
+class SimilarOut(BaseModel):
+    score: float
+    case: CaseOut
+
+
+class DraftIn(Strict):
+    category_code: str = Field(min_length=1, max_length=8)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    lng: float
+    lat: float
+    crs: CRS = CRS.WGS84
+
+
 TokenOut.model_rebuild()

@@ -35,6 +35,7 @@ class UnitOfWork(Protocol):
     alarms: Any
     rejections: Any
     open311: Any
+    patrols: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -81,6 +82,21 @@ class DeliveryFailed(Exception):
         super().__init__(f"event {event_id} not delivered: {reason}")
         self.event_id = event_id
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """Which cases a list asks for; repositories add the reader's jurisdiction on top."""
+
+    states: tuple[str, ...] = ()
+    category: str | None = None
+    unit_path: str | None = None
+    department_id: str | None = None
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    q: str | None = None
 
 
 def utc_now() -> datetime:

@@ -7,7 +7,6 @@ two concurrent writers can never both win.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from pingan.domain.cases import OPEN_STATES, Case, CaseState, TimelineEntry
 from pingan.domain.errors import StaleVersion
 from pingan.domain.events import DomainEvent
 from pingan.domain.sla import Urgency
+from pingan.services.ports import CaseFilter
 
 _FIELDS = [f.name for f in dataclasses.fields(Case) if not f.name.startswith("pending_")]
 
@@ -31,19 +31,6 @@ _UPDATE = (
     .where(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_loaded"))
     .values({name: bindparam(name) for name in _FIELDS if name != "id"})
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFilter:
-    states: tuple[str, ...] = ()
-    category: str | None = None
-    unit_path: str | None = None
-    department_id: str | None = None
-    overdue: bool | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    q: str | None = None
 
 
 def _to_case(row: Any) -> Case:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from pingan.adapters.db.cases import CaseFilter
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.schemas import (
@@ -17,14 +16,19 @@ from pingan.api.schemas import (
     CaseOut,
     CasePage,
     DeadlineOut,
+    DraftIn,
+    SimilarOut,
     SuggestionOut,
     TimelineOut,
 )
 from pingan.domain.cases import RULES, Action, CaseState, Command
 from pingan.domain.errors import NotFound
-from pingan.domain.geo import CRS
+from pingan.domain.geo import CRS, Point, to_wgs84
+from pingan.domain.similarity import Report
 from pingan.services import dispatch
+from pingan.services.duplicates import similar_open_cases
 from pingan.services.intake import CaseDraft, report_case
+from pingan.services.ports import CaseFilter
 from pingan.services.transitions import transition
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], responses=documented(401, 422))
@@ -251,3 +255,38 @@ async def act(
 @router.get("/transitions", summary="The rules of the closed loop: who may do what, from where")
 def get_rules() -> list[dict[str, Any]]:
     return [rule.describe() for rule in RULES.values()]
+
+
+def _similar(rt: Any, actor: Any, report: Report, exclude: int | None) -> list[SimilarOut]:
+    now = rt.env.now()
+    with rt.uows(actor, readonly=True) as uow:
+        found = similar_open_cases(uow, actor, report, rt.env, exclude=exclude)
+    return [SimilarOut(score=f.score, case=CaseOut.of(f.case, actor, now)) for f in found]
+
+
+@router.get(
+    "/cases/{case_id}/similar",
+    response_model=list[SimilarOut],
+    responses=documented(401, 404),
+    summary="Open cases that may describe the same problem (offered for merging, never merged)",
+)
+def similar_to_case(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[SimilarOut]:
+    with rt.uows(actor, readonly=True) as uow:
+        case = uow.cases.get(case_id)
+    if case is None:
+        raise NotFound("case.not_found", case_id=case_id)
+    text = f"{case.title} {case.description}"
+    report = Report(case.category_code, text, Point(case.lng, case.lat), case.created_at)
+    return _similar(rt, actor, report, case.id)
+
+
+@router.post(
+    "/cases/similar",
+    response_model=list[SimilarOut],
+    responses=documented(400, 401, 422),
+    summary="Before filing: open cases a report being taken may duplicate (hotline desk)",
+)
+def similar_to_draft(body: DraftIn, rt: RuntimeDep, actor: ActorDep) -> list[SimilarOut]:
+    point = to_wgs84(body.lng, body.lat, body.crs)
+    report = Report(body.category_code, f"{body.title} {body.description}", point, rt.env.now())
+    return _similar(rt, actor, report, None)

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from pingan.adapters.db.case_facts import POINT_FIELDS, case_facts, case_points
-from pingan.adapters.db.cases import CaseFilter
 from pingan.adapters.db.uow import SqlUnitOfWork
 from pingan.adapters.spreadsheet import workbook
 from pingan.analytics import kpis
@@ -24,6 +23,7 @@ from pingan.domain.categories import CATEGORIES, MAJORS
 from pingan.domain.errors import NotFound
 from pingan.domain.sla import CST
 from pingan.messages import pick_language
+from pingan.services.ports import CaseFilter
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"], responses=documented(401, 422))
 
