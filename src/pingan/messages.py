@@ -219,6 +219,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "alarms.not_permitted": ("无权处理告警", "You may not handle alarms"),
     "alarms.not_found": ("告警不存在", "No such alarm"),
     "alarms.not_open": ("告警已处理（{state}）", "The alarm is no longer open ({state})"),
+    "patrol.not_permitted": ("只有网格员可以巡查", "Only grid workers patrol"),
+    "patrol.already_open": (
+        "您已有进行中的巡查（{id}）",
+        "You already have a patrol under way ({id})",
+    ),
+    "patrol.not_found": ("巡查不存在", "No such patrol"),
+    "patrol.not_open": ("该巡查已结束", "That patrol has already ended"),
+    "patrol.view_not_permitted": ("无权查看巡查", "You may not view patrols"),
+    "positions.not_permitted": ("无权查看网格员位置", "You may not view grid workers' positions"),
+    "positions.bad_time": (
+        "位置时间无效（不能晚于当前时间或早于 24 小时前）",
+        "Invalid position time (not in the future, nor over 24 hours ago)",
+    ),
+    "positions.bad_accuracy": ("定位精度无效", "Invalid position accuracy"),
 }
 
 

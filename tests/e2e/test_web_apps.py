@@ -31,27 +31,6 @@ TIMEOUT_MS = 15_000
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: browsers leave WebSockets the server only notices on its next push,

@@ -12,7 +12,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pingan import __version__
 from pingan.api import errors
-from pingan.api.routers import admin, auth, cases, iot, live, media, places, stats, web
+from pingan.api.routers import (
+    admin,
+    auth,
+    cases,
+    iot,
+    live,
+    media,
+    patrols,
+    places,
+    stats,
+    web,
+)
 from pingan.api.routers.open311 import router as open311_router
 from pingan.api.runtime import Runtime
 from pingan.config import Settings
@@ -119,7 +130,7 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

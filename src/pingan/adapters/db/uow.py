@@ -24,6 +24,7 @@ from pingan.adapters.db.iot import (
 )
 from pingan.adapters.db.open311 import Open311Repository
 from pingan.adapters.db.outbox import InboxRepository, OutboxRepository
+from pingan.adapters.db.patrols import PatrolRepository
 from pingan.adapters.db.people import UserRepository
 from pingan.adapters.db.places import DepartmentRepository, UnitRepository
 from pingan.adapters.db.records import (
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
     alarms: AlarmRepository
     rejections: RejectionRepository
     open311: Open311Repository
+    patrols: PatrolRepository
 
     def __init__(
         self,
@@ -98,6 +100,7 @@ class SqlUnitOfWork:
         self.notifications = NotificationRepository(conn)
         self.calendar = CalendarRepository(conn)
         self.open311 = Open311Repository(conn)
+        self.patrols = PatrolRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

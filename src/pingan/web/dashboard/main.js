@@ -9,6 +9,7 @@ import { CaseList } from './case-list.js';
 import { DetailPanel } from './detail.js';
 import { Feed } from './feed.js';
 import { KpiPanel } from './kpi-panel.js';
+import { WorkersLayer } from './workers-layer.js';
 
 const CENTRE_ROLES = ['commander', 'operator', 'auditor', 'admin'];
 const started = performance.now();
@@ -49,6 +50,8 @@ async function startApp(user) {
   const detail = new DetailPanel($('#detail'), (kase) => cases.upsert(kase));
   const select = (id) => detail.open(id).catch((err) => toast(err.message, 'error'));
   const cases = new CasesLayer(map, select);
+  const workers = new WorkersLayer(map);
+  workers.start();
   const feed = new Feed($('#feed'), $('#alert'), select);
   const kpis = new KpiPanel($('#kpis'), $('#chart-units'), $('#chart-categories'), $('#chart-trend'), (code) => drill(code));
   const list = new CaseList($('#filters'), $('#case-rows'), $('#list-total'), select);
@@ -123,7 +126,11 @@ async function startApp(user) {
     if (detail.caseId) detail.open(detail.caseId);
   });
   // Read by the browser tests and the load benchmark: what the map holds, without pixels.
-  window.pinganDashboard = { markerOf: (id) => cases.describe(id), markerCount: () => cases.size };
+  window.pinganDashboard = {
+    markerOf: (id) => cases.describe(id), markerCount: () => cases.size,
+    workerOf: (username) => workers.describe(username), workerCount: () => workers.size,
+    reloadWorkers: () => workers.load(),
+  };
   await show(root);
   document.body.dataset.interactive = String(performance.now() - started);
 }
@@ -139,6 +146,7 @@ function renderLegend() {
     el.append(h('span', { class: 'legend-item' }, h('i', { style: `background:${STATE_COLOURS[s]}` }), t(`state.${s}`)));
   }
   el.append(h('span', { class: 'legend-item' }, h('i', { class: 'ring' }), t('case.overdue')));
+  el.append(h('span', { class: 'legend-item' }, h('i', { class: 'worker-marker patrolling' }), t('map.workers')));
 }
 
 main();

@@ -8,6 +8,7 @@ import { actionBar, caseSummary, photoStrip, stateBadge, timelineList } from '/s
 import { boundaries, createMap, markerStyle } from '/shared/map.js';
 import { reportForm } from '/shared/report-form.js';
 import { enqueue, flush, pending } from './queue.js';
+import { initPatrol, send as sendPositions } from './patrol.js';
 
 const FIELD_ROLES = ['grid_worker', 'handler'];
 let user = null;
@@ -21,7 +22,7 @@ async function main() {
   user = useSession('field');
   $('#login-form').addEventListener('submit', onSignIn);
   $('#sign-out').addEventListener('click', () => { signOut(); location.reload(); });
-  window.addEventListener('online', () => { netStatus(); sendQueued(); });
+  window.addEventListener('online', () => { netStatus(); sendQueued(); if (user) sendPositions(); });
   window.addEventListener('offline', netStatus);
   netStatus();
   if (user && FIELD_ROLES.includes(user.role)) start();
@@ -69,6 +70,7 @@ function render() {
     sendQueued();
   });
   clear($('#report-box')).append(form);
+  initPatrol(user);
   loadTasks();
   showQueue();
 }
@@ -138,7 +140,7 @@ async function showMap() {
   await boundaries(map, area, { level: 'grid' });
   const page = await get('/api/v1/cases', { limit: 200, state: ['reported', 'filed', 'dispatched', 'accepted', 'handled', 'rework', 'verified'] });
   for (const c of page.items) {
-    L.circleMarker([c.lat, c.lng], markerStyle(c.state, c.urgency, c.overdue)).bindTooltip(c.title).addTo(map);
+    L.circleMarker([c.lat, c.lng], markerStyle(c.state, c.urgency, c.overdue)).bindTooltip(h('span', { text: c.title })).addTo(map);
   }
   if (navigator.geolocation) {
     navigator.geolocation.getCurrentPosition((p) => {

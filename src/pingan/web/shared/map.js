@@ -2,6 +2,7 @@
 // no tile server, so the map works with no internet (and in headless browsers, no WebGL).
 /* global L */
 import { get } from './api.js';
+import { h } from './dom.js';
 import { localName } from './i18n.js';
 
 export const STATE_COLOURS = {
@@ -25,7 +26,7 @@ export async function boundaries(map, code, { level, simplify = 0.0005, onClick,
   const layer = L.geoJSON(data, {
     style: style || (() => ({ color: '#4fc3f7', weight: 1.2, fillColor: '#0d47a1', fillOpacity: 0.12 })),
     onEachFeature: (feature, lyr) => {
-      lyr.bindTooltip(localName(feature.properties), { sticky: true });
+      lyr.bindTooltip(h('span', { text: localName(feature.properties) }), { sticky: true });
       if (onClick) lyr.on('click', (e) => onClick(feature.properties, e));
     },
   });

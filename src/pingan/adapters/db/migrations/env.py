@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from pingan.adapters.db import iot_tables  # noqa: F401  (registers its tables)
+from pingan.adapters.db import (
+    iot_tables,  # noqa: F401  (registers its tables)
+    patrol_tables,  # noqa: F401  (registers its tables)
+)
 from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.tables import metadata
 from pingan.config import Settings
