@@ -10,6 +10,7 @@ import { DetailPanel } from './detail.js';
 import { Feed } from './feed.js';
 import { KpiPanel } from './kpi-panel.js';
 import { WorkersLayer } from './workers-layer.js';
+import { AlarmsLayer } from './alarms-layer.js';
 
 const CENTRE_ROLES = ['commander', 'operator', 'auditor', 'admin'];
 const started = performance.now();
@@ -52,6 +53,8 @@ async function startApp(user) {
   const cases = new CasesLayer(map, select);
   const workers = new WorkersLayer(map);
   workers.start();
+  const alarms = new AlarmsLayer(map, select);
+  alarms.load();
   const feed = new Feed($('#feed'), $('#alert'), select);
   const kpis = new KpiPanel($('#kpis'), $('#chart-units'), $('#chart-categories'), $('#chart-trend'), (code) => drill(code));
   const list = new CaseList($('#filters'), $('#case-rows'), $('#list-total'), select);
@@ -108,6 +111,7 @@ async function startApp(user) {
     if (kase && kase.location_path.startsWith(trail.at(-1).path)) cases.upsert(kase);
     $('#marker-count').textContent = String(cases.size);
     feed.add(event, kase);
+    if (event.alarm_id != null) alarms.load();
     if (event.case_id != null) detail.refresh(event.case_id);
     refreshSoon();
   }, (status) => {
@@ -147,6 +151,7 @@ function renderLegend() {
   }
   el.append(h('span', { class: 'legend-item' }, h('i', { class: 'ring' }), t('case.overdue')));
   el.append(h('span', { class: 'legend-item' }, h('i', { class: 'worker-marker patrolling' }), t('map.workers')));
+  el.append(h('span', { class: 'legend-item' }, h('i', { class: 'alarm-marker open' }), t('map.alarms')));
 }
 
 main();
