@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,21 @@ def start_server(
             time.sleep(0.05)
     server.kill()
     raise RuntimeError("server did not become ready")
+
+
+@contextmanager
+def seeded_server(root: Path) -> Iterator[str]:
+    """A server on its own freshly seeded small demo city; stopped (killed if need be) after."""
+    server, base = start_server(seeded_env(root))
+    try:
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")

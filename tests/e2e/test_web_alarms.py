@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import seeded_env, start_server
+from tests.e2e.conftest import seeded_server
 from tests.e2e.test_web_apps import CHROMIUM, GRID, TIMEOUT_MS, api, sign_in
 
 pytest.importorskip("playwright.sync_api")
@@ -18,16 +17,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chro
 
 @pytest.fixture(scope="module")
 def alarm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server, base = start_server(seeded_env(tmp_path_factory.mktemp("alarms")))
-    try:
+    with seeded_server(tmp_path_factory.mktemp("alarms")) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def test_a_gas_leak_shows_on_the_dashboard_map_live(browser: Any, alarm_server: str) -> None:

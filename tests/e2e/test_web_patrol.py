@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import seeded_env, start_server
+from tests.e2e.conftest import seeded_server
 from tests.e2e.test_web_apps import (
     CHROMIUM,
     GRID,
@@ -24,16 +23,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chro
 
 @pytest.fixture(scope="module")
 def patrol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server, base = start_server(seeded_env(tmp_path_factory.mktemp("patrol")))
-    try:
+    with seeded_server(tmp_path_factory.mktemp("patrol")) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def test_patrol_in_the_field_app_shows_on_the_dashboard(browser: Any, patrol_server: str) -> None:
