@@ -41,3 +41,35 @@ def test_a_gas_leak_shows_on_the_dashboard_map_live(browser: Any, alarm_server: 
     dash.wait_for_function(f"document.querySelectorAll('.alarm-marker').length > {before}")
     dash.wait_for_selector("#feed li[data-type='alarm.raised']")
     ctx.close()
+
+
+def test_an_operator_confirms_a_camera_alarm_on_the_map(browser: Any, alarm_server: str) -> None:
+    base = alarm_server
+    town = GRID[:9]
+    ctx = browser.new_context(base_url=base)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    dash = ctx.new_page()
+    sign_in(dash, "dashboard", f"op.{town}")
+    dash.wait_for_selector("body[data-interactive]")
+    with api(base, f"op.{town}") as c:
+        camera = next(iter(c.get("/api/v1/devices", params={"kind": "camera"}).json()))
+        crowd = {"ts": datetime.now(UTC).isoformat(), "type": "camera.crowd", "confidence": 0.9}
+        message = {"device_id": camera["id"], "channel": "events", "payload": crowd}
+        pushed = c.post("/api/v1/iot/messages", json={"messages": [message]}).json()
+        assert pushed["alarms_raised"] == 1 and pushed["cases"] == []
+        [alarm] = [
+            a
+            for a in c.get("/api/v1/alarms", params={"state": "open"}).json()
+            if a["device_id"] == camera["id"]
+        ]
+    marker = dash.locator(f".leaflet-marker-icon.alarm-marker.open[title*='{camera['id']}']")
+    marker.first.click()
+    dash.click(".alarm-decision button[data-action=confirm]")
+    with api(base, f"op.{town}") as c:
+        for _ in range(100):
+            state = c.get(f"/api/v1/alarms/{alarm['id']}").json()
+            if state["state"] == "cased":
+                break
+            dash.wait_for_timeout(100)
+    assert state["state"] == "cased" and state["case_id"]
+    ctx.close()

@@ -1,7 +1,10 @@
-// Device alarms still active (open or turned into a case): red diamonds; the tooltip names the
-// kind, device and repeat count (set as text). Reloaded on every alarm event from the live feed.
+// Device alarms still active (open or turned into a case): red diamonds for those waiting for an
+// operator, orange for those already a case; the tooltip names the kind, device and repeat count
+// (set as text). An open alarm's popup offers confirm (opens a case) or dismiss (with a reason).
+// Reloaded on every alarm event from the live feed.
 /* global L */
-import { get } from '/shared/api.js';
+import { get, post } from '/shared/api.js';
+import { h, toast } from '/shared/dom.js';
 import { t } from '/shared/i18n.js';
 
 export class AlarmsLayer {
@@ -21,14 +24,35 @@ export class AlarmsLayer {
     this.layer.clearLayers();
     this.count = rows.length;
     for (const a of rows) {
-      const label = document.createElement('span');
-      label.textContent = `${t(`alarm.${a.kind}`)} · ${a.device_id}${a.count > 1 ? ` ×${a.count}` : ''}`;
+      const name = `${t(`alarm.${a.kind}`)} · ${a.device_id}${a.count > 1 ? ` ×${a.count}` : ''}`;
       const m = L.marker([a.lat, a.lng], {
         icon: L.divIcon({ className: `alarm-marker ${a.state}`, iconSize: [12, 12] }),
         keyboard: false,
-      }).bindTooltip(label, { direction: 'top', offset: [0, -6] });
+        title: name,
+      }).bindTooltip(h('span', { text: name }), { direction: 'top', offset: [0, -6] });
       if (a.case_id != null) m.on('click', () => this.onSelectCase(a.case_id));
+      else m.bindPopup(() => this.decide(a, name));
       this.layer.addLayer(m);
     }
+  }
+
+  decide(alarm, name) {
+    const done = (promise) => promise
+      .then(() => this.load())
+      .catch((err) => toast(err.message, 'error'));
+    return h('div', { class: 'alarm-decision' },
+      h('strong', { text: name }),
+      h('div', { class: 'actions' },
+        h('button', {
+          type: 'button', class: 'primary', dataset: { action: 'confirm' }, text: t('alarm.confirm'),
+          onclick: () => done(post(`/api/v1/alarms/${alarm.id}/confirm`, {})),
+        }),
+        h('button', {
+          type: 'button', dataset: { action: 'dismiss' }, text: t('alarm.dismiss'),
+          onclick: () => {
+            const reason = window.prompt(t('alarm.dismiss_reason'));
+            if (reason) done(post(`/api/v1/alarms/${alarm.id}/dismiss`, { reason }));
+          },
+        })));
   }
 }
