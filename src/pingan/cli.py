@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pingan.config import Settings
+
+if TYPE_CHECKING:
+    from pingan.demo.seed import DemoLogin
 
 app = typer.Typer(help="Pingan 平安 — social-governance command centre", no_args_is_help=True)
 import_app = typer.Typer(help="Import data", no_args_is_help=True)
@@ -93,7 +96,7 @@ def demo(
         serve(host=host, port=port, url=settings.database_url, workers=True)
 
 
-def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int) -> list[object]:
+def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int) -> list[DemoLogin]:
     from pingan.adapters.calendar import build_calendar
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
@@ -157,7 +160,7 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     return list(report.logins)
 
 
-def _print_logins(logins: list[object], host: str, port: int) -> None:
+def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
     from pingan.demo.seed import DEMO_PASSWORD
 
     table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
@@ -165,7 +168,7 @@ def _print_logins(logins: list[object], host: str, port: int) -> None:
     table.add_column("role")
     table.add_column("where")
     for login in logins:
-        table.add_row(login.username, login.role, login.where)  # type: ignore[attr-defined]
+        table.add_row(login.username, login.role, login.where)
     console.print(table)
     console.print(f"API: http://{host}:{port}/docs   OpenAPI: http://{host}:{port}/openapi.json")
 
@@ -483,9 +486,7 @@ def import_devices(
         console.print(f"[red]{exc.code}[/] {exc.params}")
         raise typer.Exit(2) from None
     with rt.uows(SYSTEM_ACTOR) as uow:
-        if dry_run:
-            uow.commit = lambda: None  # type: ignore[method-assign]
-        report = register(uow, SYSTEM_ACTOR, items, rt.env)
+        report = register(uow, SYSTEM_ACTOR, items, rt.env, dry_run=dry_run)
     for row, device_id, code in report.errors[:200]:
         console.print(f"[red]row {row}[/] {device_id}: {code}", soft_wrap=True)
     if report.errors:

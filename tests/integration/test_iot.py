@@ -341,3 +341,23 @@ def _listening(port: int) -> bool:
         return True
     except OSError:
         return False
+
+
+def test_a_device_file_dry_run_reports_and_stores_nothing(world: World, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pingan.cli import app
+
+    grid = world.grids()[0]
+    device = f"csv-{uuid.uuid4().hex[:6]}"
+    csv_file = tmp_path / "devices.csv"
+    csv_file.write_text(f"id,kind,name,lng,lat\n{device},smoke,烟感,{grid.lng},{grid.lat}\n", "gbk")
+    runner = CliRunner(env={"COLUMNS": "200"})
+    dry = runner.invoke(app, ["import", "devices", str(csv_file), "--dry-run", "--url", world.url])
+    assert dry.exit_code == 0 and "would store 1 new" in dry.output, dry.output
+    with world.rt.uows(SYSTEM_ACTOR, readonly=True) as uow:
+        assert uow.devices.get_many([device]) == {}
+    stored = runner.invoke(app, ["import", "devices", str(csv_file), "--url", world.url])
+    assert stored.exit_code == 0 and "stored 1 new" in stored.output, stored.output
+    with world.rt.uows(SYSTEM_ACTOR, readonly=True) as uow:
+        assert device in uow.devices.get_many([device])

@@ -140,7 +140,7 @@ def seed(
             report.open_cases += case.is_open
             if i % 200 == 0:
                 progress("cases", i, total)
-        uow.events.clear()  # type: ignore[attr-defined]  # history is not news
+        uow.discard_events()  # history is not news
         uow.commit()
         progress("cases", total, total)
     return report

@@ -40,8 +40,14 @@ class RegisterReport:
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, device id, code)
 
 
-def register(uow: UnitOfWork, actor: Actor, items: list[DeviceInput], env: Env) -> RegisterReport:
-    """Place each device in its grid and store it; all or nothing, every bad row reported."""
+def register(
+    uow: UnitOfWork, actor: Actor, items: list[DeviceInput], env: Env, *, dry_run: bool = False
+) -> RegisterReport:
+    """Place each device in its grid and store it; all or nothing, every bad row reported.
+
+    With `dry_run`, every row is checked and the report says what would be created or updated,
+    but nothing is written.
+    """
     if actor.role not in REGISTRARS:
         raise Forbidden("devices.not_permitted")
     report = RegisterReport()
@@ -55,6 +61,11 @@ def register(uow: UnitOfWork, actor: Actor, items: list[DeviceInput], env: Env) 
         except Forbidden as exc:
             report.errors.append((n, item.id, exc.code))
     if report.errors:
+        return report
+    if dry_run:
+        existing = uow.devices.get_many(r["id"] for r in rows)
+        report.updated = len(existing)
+        report.created = len(rows) - report.updated
         return report
     report.created, report.updated = uow.devices.upsert_many(rows)
     uow.commit()

@@ -117,6 +117,10 @@ class SqlUnitOfWork:
     def emit(self, event: DomainEvent) -> None:
         self.events.append(event)
 
+    def discard_events(self) -> None:
+        """Commit without publishing what was collected (imported history is not news)."""
+        self.events.clear()
+
     def commit(self) -> None:
         conn = self.connection
         published = list(self.events)
