@@ -11,6 +11,8 @@ import { Feed } from './feed.js';
 import { KpiPanel } from './kpi-panel.js';
 import { WorkersLayer } from './workers-layer.js';
 import { AlarmsLayer } from './alarms-layer.js';
+import { CallPanel } from './call-panel.js';
+import { CallClient } from '/shared/call.js';
 
 const CENTRE_ROLES = ['commander', 'operator', 'auditor', 'admin'];
 const started = performance.now();
@@ -48,10 +50,14 @@ async function startApp(user) {
   let gridLayer = null;
   let unitLayer = null;
 
-  const detail = new DetailPanel($('#detail'), (kase) => cases.upsert(kase));
+  let live = null;
+  const calls = new CallClient((msg) => live && live.send(msg));
+  const callPanel = new CallPanel($('#call-panel'), calls);
+  calls.addEventListener('ended', (e) => { if (e.detail.call?.case_id) detail.refresh(e.detail.call.case_id); });
+  const detail = new DetailPanel($('#detail'), (kase) => cases.upsert(kase), (userId, kase) => callPanel.call(userId, kase));
   const select = (id) => detail.open(id).catch((err) => toast(err.message, 'error'));
   const cases = new CasesLayer(map, select);
-  const workers = new WorkersLayer(map);
+  const workers = new WorkersLayer(map, (w) => callPanel.call(w.user_id));
   workers.start();
   const alarms = new AlarmsLayer(map, select);
   alarms.load();
@@ -103,7 +109,9 @@ async function startApp(user) {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => { kpis.load(trail.at(-1).code); list.load(); }, 800);
   };
-  connectLive(async (event) => {
+  live = connectLive(async (event) => {
+    if (calls.handle(event)) return;
+    if (event.type === 'worker.position') { workers.move(event); return; }
     let kase = null;
     if (event.case_id != null) {
       try { kase = await get(`/api/v1/cases/${event.case_id}`); } catch { /* no longer visible */ }
@@ -133,7 +141,11 @@ async function startApp(user) {
   window.pinganDashboard = {
     markerOf: (id) => cases.describe(id), markerCount: () => cases.size,
     workerOf: (username) => workers.describe(username), workerCount: () => workers.size,
-    reloadWorkers: () => workers.load(),
+    reloadWorkers: () => workers.load(), openWorker: (username) => workers.open(username),
+  };
+  window.pinganCalls = {
+    client: calls, stats: () => calls.stats(), call: () => calls.call,
+    firstFrameMs: () => callPanel.firstFrameMs, dial: (userId) => callPanel.call(userId),
   };
   await show(root);
   document.body.dataset.interactive = String(performance.now() - started);

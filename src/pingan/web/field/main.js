@@ -9,6 +9,9 @@ import { boundaries, createMap, markerStyle } from '/shared/map.js';
 import { reportForm } from '/shared/report-form.js';
 import { enqueue, flush, pending } from './queue.js';
 import { initPatrol, send as sendPositions } from './patrol.js';
+import { FieldCall } from './call-view.js';
+import { CallClient } from '/shared/call.js';
+import { connectLive } from '/shared/live.js';
 
 const FIELD_ROLES = ['grid_worker', 'handler'];
 let user = null;
@@ -55,6 +58,23 @@ function start() {
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   render();
   sendQueued();
+  listen();
+}
+
+/** Calls ring over the WebSocket; case events refresh my tasks without polling. */
+function listen() {
+  let live = null;
+  const calls = new CallClient((msg) => live && live.send(msg));
+  new FieldCall($('#call'), calls, { sendsPosition: user.role === 'grid_worker' });
+  let refresh = null;
+  live = connectLive((event) => {
+    if (calls.handle(event)) return;
+    if (event.case_id != null) {
+      clearTimeout(refresh);
+      refresh = setTimeout(loadTasks, 500);
+    }
+  }, (status) => { document.body.dataset.live = status; });
+  window.pinganCalls = { client: calls, stats: () => calls.stats(), call: () => calls.call };
 }
 
 function render() {
