@@ -87,6 +87,24 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+RING_TIMEOUT_S = 6
+TILE_URL = "/vendor/images/layers.png?z={z}&x={x}&y={y}"
+
+
+@pytest.fixture(scope="session")
+def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose settings differ from the defaults: short call rings, and a GCJ-02 tile
+    layer (served by the server itself, so nothing leaves the machine)."""
+    with seeded_server(
+        tmp_path_factory.mktemp("configured"),
+        PINGAN_CALL_RING_TIMEOUT_S=str(RING_TIMEOUT_S),
+        PINGAN_TILE_URL=TILE_URL,
+        PINGAN_TILE_CRS="gcj02",
+        PINGAN_TILE_ATTRIBUTION="测试底图",
+    ) as base:
+        yield base
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for every browser test of the session (Playwright's sync API

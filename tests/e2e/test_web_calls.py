@@ -5,12 +5,11 @@ case, and refusals, unanswered rings and calls outside one's jurisdiction end as
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import seeded_server
+from tests.e2e.conftest import RING_TIMEOUT_S
 from tests.e2e.test_web_apps import (
     CHROMIUM,
     GRID,
@@ -26,15 +25,11 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chro
 
 DISTRICT = GRID[:6]
 WORKER = f"gw.{GRID}"
-RING_TIMEOUT_S = 6
 
 
 @pytest.fixture(scope="module")
-def call_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with seeded_server(
-        tmp_path_factory.mktemp("calls"), PINGAN_CALL_RING_TIMEOUT_S=str(RING_TIMEOUT_S)
-    ) as base:
-        yield base
+def call_server(configured_server: str) -> str:
+    return configured_server
 
 
 def _context(browser: Any, base: str) -> Any:

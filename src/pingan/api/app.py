@@ -19,6 +19,7 @@ from pingan.api.routers import (
     cases,
     iot,
     live,
+    map,
     media,
     patrols,
     places,
@@ -136,7 +137,7 @@ def create_app(
     app.state.runtime = rt
     app.state.signalling = signalling
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls, map):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

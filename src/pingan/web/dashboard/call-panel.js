@@ -28,6 +28,7 @@ export class CallPanel {
     if (this.client.active) { toast(t('call.busy'), 'error'); return; }
     this.started = performance.now();
     this.firstFrameMs = null;
+    delete this.el.dataset.firstFrameMs;
     this.kase = kase;
     this.el.hidden = false;
     this.el.dataset.state = 'dialling';
@@ -56,6 +57,7 @@ export class CallPanel {
         if (this.firstFrameMs === null && this.started !== null) {
           this.firstFrameMs = performance.now() - this.started;
           this.el.dataset.firstFrameMs = String(Math.round(this.firstFrameMs));
+          this.el.dataset.firstFrameAt = String(Date.now());
         }
       };
       if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(mark);

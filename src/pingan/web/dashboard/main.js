@@ -3,7 +3,7 @@ import { get, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
 import { loadI18n, langSwitch, t, localName } from '/shared/i18n.js';
 import { connectLive } from '/shared/live.js';
-import { boundaries, createMap, STATE_COLOURS } from '/shared/map.js';
+import { boundaries, createMap, loadMapConfig, STATE_COLOURS } from '/shared/map.js';
 import { CasesLayer } from './cases-layer.js';
 import { CaseList } from './case-list.js';
 import { DetailPanel } from './detail.js';
@@ -18,7 +18,7 @@ const CENTRE_ROLES = ['commander', 'operator', 'auditor', 'admin'];
 const started = performance.now();
 
 async function main() {
-  await loadI18n();
+  await Promise.all([loadI18n(), loadMapConfig()]);
   langSwitch($('#lang'));
   const user = useSession('dashboard');
   $('#login-form').addEventListener('submit', onSignIn);
@@ -141,7 +141,7 @@ async function startApp(user) {
   window.pinganDashboard = {
     markerOf: (id) => cases.describe(id), markerCount: () => cases.size,
     workerOf: (username) => workers.describe(username), workerCount: () => workers.size,
-    reloadWorkers: () => workers.load(), openWorker: (username) => workers.open(username),
+    reloadWorkers: () => workers.load(), crs: () => map.options.crs.code, openWorker: (username) => workers.open(username),
   };
   window.pinganCalls = {
     client: calls, stats: () => calls.stats(), call: () => calls.call,

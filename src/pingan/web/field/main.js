@@ -5,7 +5,7 @@ import { get, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
 import { loadI18n, langSwitch, t } from '/shared/i18n.js';
 import { actionBar, caseSummary, photoStrip, stateBadge, timelineList } from '/shared/case-view.js';
-import { boundaries, createMap, markerStyle } from '/shared/map.js';
+import { boundaries, createMap, loadMapConfig, markerStyle } from '/shared/map.js';
 import { reportForm } from '/shared/report-form.js';
 import { enqueue, flush, pending } from './queue.js';
 import { initPatrol, send as sendPositions } from './patrol.js';
@@ -19,7 +19,7 @@ let map = null;
 
 async function main() {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/field/sw.js', { scope: '/field/' }).catch(() => {});
-  await loadI18n();
+  await Promise.all([loadI18n(), loadMapConfig()]);
   langSwitch($('#lang'));
   window.addEventListener('langchange', () => { if (user) render(); });
   user = useSession('field');

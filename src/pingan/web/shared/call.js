@@ -45,6 +45,7 @@ export class CallClient extends EventTarget {
 
   async accept() {
     const id = this.call.id;
+    this.acceptedAt = Date.now();
     [this.local] = await Promise.all([this.openMedia(), this.config()]);
     this.follow(await post(`/api/v1/calls/${id}/accept`, {}));
   }
