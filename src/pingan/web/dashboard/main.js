@@ -80,11 +80,12 @@ async function startApp(user) {
       style: () => ({ color: '#ffd54f', weight: 2, fillColor: '#0d47a1', fillOpacity: 0.08 }),
       onClick: childLevel && childLevel !== 'grid' ? (p) => drill(p.code) : null,
     });
-    const [count, kpiData] = await Promise.all([cases.load(unit.code), kpis.load(unit.code)]);
+    // the map first: on a two-core server the KPI aggregation would otherwise compete with it
+    const count = await cases.load(unit.code);
     $('#marker-count').textContent = String(count);
     document.body.dataset.mapReady = String(performance.now() - started);
+    const [kpiData] = await Promise.all([kpis.load(unit.code), list.load()]);
     await list.fillOptions(kpiData.by_unit);
-    await list.load();
   }
 
   async function drill(code) {
