@@ -114,7 +114,27 @@ def test_commander_calls_worker_from_a_case_both_see_video_and_the_call_is_logge
     worker.set_viewport_size({"width": 420, "height": 860})
     worker.screenshot(path=str(SHOTS / "field-call.png"))
 
-    time.sleep(1.2)
+    # a network hiccup: the side that offered restarts ICE, and media keeps flowing
+    before = _frames(worker)[0]
+    dash.evaluate(
+        """() => { const c = window.pinganCalls.client;
+                   const [[id, peer]] = [...c.peers]; c.restart(id, peer); }"""
+    )
+    worker.wait_for_function(
+        f"window.pinganCalls.stats().then(s => Object.values(s)[0].framesDecoded > {before + 10})"
+    )
+    assert dash.evaluate("[...window.pinganCalls.client.peers.values()][0].pc.connectionState") == (
+        "connected"
+    )
+
+    # a recording, with the notice shown in the field app, kept on the case
+    dash.click("#call-panel button[data-act=record]")
+    worker.wait_for_selector("#call .recording:not([hidden])")
+    time.sleep(1.5)
+    dash.click("#call-panel button[data-act=record]")
+    worker.wait_for_selector("#call .recording[hidden]", state="attached")
+
+    time.sleep(0.5)
     dash.click("#call-panel button[data-act=hangup]")
     dash.wait_for_selector("#call-panel[data-outcome=completed]")
     worker.wait_for_selector("#call[data-outcome=completed]")
@@ -123,6 +143,12 @@ def test_commander_calls_worker_from_a_case_both_see_video_and_the_call_is_logge
     with api(base, f"cmd.{DISTRICT}") as c:
         [logged] = c.get("/api/v1/calls", params={"case_id": case["id"]}).json()
     assert logged["outcome"] == "completed" and logged["duration_s"] >= 1
+    assert logged["recording_id"] is not None
+    with api(base, f"cmd.{DISTRICT}") as c:
+        video = c.get(f"/api/v1/attachments/{logged['recording_id']}")
+    assert (
+        video.headers["content-type"] == "video/webm" and video.content[:4] == b"\x1a\x45\xdf\xa3"
+    )
     assert {p["user_id"]: p["state"] for p in logged["parties"]}[gw_id] == "left"
     with api(base, WORKER) as c:
         assert c.get("/api/v1/calls").json()[0]["id"] == logged["id"]
