@@ -207,3 +207,28 @@ def test_a_centre_cannot_call_outside_its_jurisdiction_and_nothing_rings(
     time.sleep(1)
     assert worker.locator("#call").is_hidden()
     _close(worker, dash)
+
+
+def test_a_third_participant_joins_and_everyone_sees_everyone(
+    browser: Any, call_server: str
+) -> None:
+    base = call_server
+    handler_name = f"h.{DISTRICT}-cgj"
+    worker = _field(browser, base)
+    handler = _field(browser, base, handler_name)
+    dash = _dashboard(browser, base, f"cmd.{DISTRICT}")
+    gw_id, handler_id = _user_id(base, WORKER), _user_id(base, handler_name)
+    dash.evaluate(f"window.pinganCalls.dial({gw_id})")
+    worker.click("#call[data-state=ringing] button[data-act=accept]")
+    _wait_for_media(dash)
+    dash.evaluate(f"window.pinganCalls.client.invite({handler_id})")
+    handler.click("#call[data-party=invited] button[data-act=accept]")
+    for page in (dash, worker, handler):
+        _wait_for_media(page, peers=2)
+    dash.wait_for_function("document.querySelectorAll('#call-panel .remotes video').length === 2")
+    worker.click("#call button[data-act=hangup]")  # one leaves; the other two go on
+    dash.wait_for_function("window.pinganCalls.client.peers.size === 1")
+    assert dash.get_attribute("#call-panel", "data-state") == "active"
+    dash.click("#call-panel button[data-act=hangup]")
+    handler.wait_for_selector("#call[data-outcome=completed]")
+    _close(worker, handler, dash)
