@@ -98,6 +98,7 @@ def demo(
 
 def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int) -> list[DemoLogin]:
     from pingan.adapters.calendar import build_calendar
+    from pingan.adapters.crypto import keyring_from
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
     from pingan.adapters.media import MediaStore
@@ -148,6 +149,7 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
             weeks=2 if small else weeks,
             cases_per_day=20 if small else per_day,
             progress=progress,
+            sealer=keyring_from(settings.data_keys),
         )
     engine.dispose()
     console.print(
@@ -161,7 +163,8 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
 
 
 def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
-    from pingan.demo.seed import DEMO_PASSWORD
+    from pingan.adapters.totp import provisioning_uri
+    from pingan.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS
 
     table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
     table.add_column("username")
@@ -170,6 +173,10 @@ def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
     for login in logins:
         table.add_row(login.username, login.role, login.where)
     console.print(table)
+    console.print(
+        f"[yellow]{', '.join(DEMO_TOTP_USERS)} also need a TOTP code[/] (DEV-ONLY secret "
+        f"{DEMO_TOTP_SECRET}): {provisioning_uri(DEMO_TOTP_SECRET, 'admin', 'Pingan demo')}"
+    )
     console.print(f"API: http://{host}:{port}/docs   OpenAPI: http://{host}:{port}/openapi.json")
 
 

@@ -14,8 +14,10 @@ from pingan import __version__
 from pingan.api import errors
 from pingan.api.routers import (
     admin,
+    audit,
     auth,
     cases,
+    contacts,
     iot,
     live,
     media,
@@ -131,6 +133,8 @@ def create_app(
     app.state.runtime = rt
     errors.install(app)
     for module in (auth, cases, places, media, admin, live, stats, iot, patrols):
+        app.include_router(module.router)
+    for module in (contacts, audit):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

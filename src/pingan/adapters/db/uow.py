@@ -12,7 +12,9 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from pingan.adapters.db.audit import AuditRepository
 from pingan.adapters.db.cases import CaseRepository
+from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
 from pingan.adapters.db.iot import (
@@ -61,6 +63,8 @@ class SqlUnitOfWork:
     rejections: RejectionRepository
     open311: Open311Repository
     patrols: PatrolRepository
+    contacts: ContactRepository
+    audit: AuditRepository
 
     def __init__(
         self,
@@ -101,6 +105,8 @@ class SqlUnitOfWork:
         self.calendar = CalendarRepository(conn)
         self.open311 = Open311Repository(conn)
         self.patrols = PatrolRepository(conn)
+        self.contacts = ContactRepository(conn)
+        self.audit = AuditRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)
