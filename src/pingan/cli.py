@@ -441,6 +441,35 @@ def users_disable(
     console.print(f"user {username} {'enabled' if enable else 'disabled'}")
 
 
+@users_app.command("totp")
+def users_totp(username: str, url: UrlOpt = None) -> None:
+    """Enrol (or replace) a user's TOTP authenticator at the console and print its otpauth URI.
+
+    Use it to enrol administrators and auditors before their first sign-in, or after a lost phone.
+    """
+    from pingan.adapters.crypto import keyring_from
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.adapters.totp import SecondFactor
+
+    settings = _settings(url)
+    factor = SecondFactor(keyring_from(settings.data_keys), settings.totp_issuer)
+    uows = UnitOfWorkFactory(make_engine(settings.database_url))
+    with uows() as uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            console.print(f"[red]no user {username}[/]")
+            raise typer.Exit(2)
+        secret = factor.new_secret()
+        now = datetime.now(UTC)
+        uow.users.put_totp(user.id, factor.seal(secret), now, confirmed=True)
+        uow.audit.append(
+            _cli_actor(), "auth.totp_enrolled", now, f"user:{username}", {"at": "console"}
+        )
+        uow.commit()
+    console.print(f"scan once, then discard: {factor.uri(secret, username)}", soft_wrap=True)
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     url: UrlOpt = None,

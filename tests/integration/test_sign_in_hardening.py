@@ -143,3 +143,31 @@ def test_a_disabled_user_is_refused_at_sign_in_and_with_a_live_token(world: Worl
         uow.commit()
     assert client.get("/api/v1/me").status_code == 401
     assert sign_in(world, "citizen42").status_code == 401  # type: ignore[attr-defined]
+
+
+def test_the_console_enrols_an_authenticator_before_the_first_sign_in(world: World) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from typer.testing import CliRunner
+
+    from pingan.cli import app as cli
+
+    with world.rt.uows() as uow:
+        uow.users.add(
+            username="auditor.two",
+            display_name="审计员二（模拟）",
+            role="auditor",
+            jurisdiction=world.city.units[0].unit.path,
+            password_hash=hash_password(DEMO_PASSWORD),
+            disabled=False,
+            synthetic=True,
+            created_at=world.clock.now,
+        )
+        uow.commit()
+    result = CliRunner().invoke(cli, ["users", "totp", "auditor.two", "--url", world.url])
+    assert result.exit_code == 0, result.output
+    uri = result.output.split("discard: ", 1)[1].split()[0]
+    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    assert sign_in(world, "auditor.two").json()["error"]["code"] == "auth.totp_required"  # type: ignore[attr-defined]
+    r = sign_in(world, "auditor.two", totp=code(secret, world))
+    assert r.status_code == 200 and r.json()["stage"] == "full"  # type: ignore[attr-defined]
