@@ -39,11 +39,11 @@ def put_contact(
 @router.get(
     "/cases/{case_id}/contact",
     response_model=ContactOut,
-    responses={
-        **documented(401, 403, 404),
-        503: {"description": "The audit trail cannot be written, so nothing is revealed"},
-    },
+    responses=documented(401, 403, 404, 422, 503),
     summary="The case's contact, masked; `reveal=true` (pii:read) returns it in full, audited",
+    description=(
+        "503 `audit.unavailable`: the audit trail cannot be written, so nothing is revealed."
+    ),
 )
 def get_contact(
     case_id: int,
@@ -53,7 +53,7 @@ def get_contact(
     reveal: bool = False,
     reason: Annotated[str, Query(max_length=200)] = "",
 ) -> ContactOut:
-    with rt.uows(actor) as uow:
+    with rt.uows(actor, readonly=not reveal) as uow:  # a reveal writes its audit entry
         contact = read_contact(uow, actor, keys, case_id, rt.env, reveal=reveal, reason=reason)
     return contact_out(contact, not reveal)
 
