@@ -116,7 +116,7 @@ def totp_enrol(rt: RuntimeDep, session: EnrollingDep, factor: SecondFactorDep) -
 @router.post(
     "/auth/totp/confirm",
     response_model=TokenOut,
-    responses=documented(401, 404, 409, 422),
+    responses=documented(400, 401, 404, 409, 422),
     summary="Confirm the authenticator with a first code; returns a full token",
 )
 def totp_confirm(

@@ -24,7 +24,7 @@ def contact_out(contact: Contact, masked: bool) -> ContactOut:
 @router.put(
     "/cases/{case_id}/contact",
     response_model=ContactOut,
-    responses=documented(401, 403, 404, 422),
+    responses=documented(400, 401, 403, 404, 422),
     summary="Record how to reach the person behind a case (stored encrypted; answered masked)",
 )
 def put_contact(
