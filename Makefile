@@ -33,16 +33,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive src --severity-level medium
 
-web: $(WEB)  ## vendor Leaflet, markercluster and ECharts from npm into the web apps (no CDN)
+web: $(WEB)  ## vendor Leaflet, Supercluster and ECharts from npm into the web apps (no CDN)
 
 $(WEB): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)/images
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
-	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
-	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
-	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/
+	cp node_modules/supercluster/dist/supercluster.min.js $(VENDOR)/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	touch $(WEB)
 

@@ -24,7 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--only", choices=["intake", "locate", "iot", "web"], default=None)
+    parser.add_argument("--only", choices=["intake", "locate", "iot", "web", "calls"], default=None)
     args = parser.parse_args()
     report: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -102,6 +102,19 @@ def main() -> None:
                 f"interactive {f['interactive_ms']:,} ms"
             )
         report["web"] = web
+    if args.only in (None, "calls"):
+        from bench.calls import measure as measure_calls
+
+        with console.status("video calls between two headless Chromium pages…"):
+            calls = measure_calls()
+        console.print(
+            f"Video call click → first remote frame over {calls['calls']} calls: "
+            f"[bold]p50 {calls['click_to_frame_p50_ms']:,.0f} ms[/], "
+            f"max {calls['click_to_frame_max_ms']:,.0f} ms "
+            f"(answer → first frame p50 {calls['answer_to_frame_p50_ms']:,.0f} ms; "
+            f"{calls['failed']} failed)"
+        )
+        report["calls"] = calls
     out = Path("bench/results")
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,3 +59,28 @@ class Settings(BaseSettings):
     )
     totp_issuer: str = "Pingan"
     cors_origins: list[str] = []
+    ice_servers: list[dict[str, Any]] = Field(
+        default=[],
+        description=(
+            "STUN/TURN servers for video calls, as a JSON list of RTCIceServer objects, e.g. "
+            '[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]; '
+            "empty on one local network"
+        ),
+    )
+    call_ring_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds a video call rings before it counts as missed"
+    )
+    max_recording_bytes: int = Field(
+        default=200_000_000, description="Largest call recording kept as case evidence"
+    )
+    tile_url: str | None = Field(
+        default=None,
+        description=(
+            "Map tiles under the boundaries, e.g. https://tiles.example.org/{z}/{x}/{y}.png; "
+            "none by default (the boundaries are the base map)"
+        ),
+    )
+    tile_crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="Coordinate system of the tiles at tile_url"
+    )
+    tile_attribution: str = ""

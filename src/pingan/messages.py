@@ -287,6 +287,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "auth.totp_invalid": ("动态码错误或已使用", "Wrong or already used authenticator code"),
     "auth.totp_already_enrolled": ("已绑定身份验证器", "An authenticator is already enrolled"),
     "auth.totp_not_enrolled": ("尚未开始绑定身份验证器", "No authenticator enrolment in progress"),
+    "call.not_permitted": (
+        "您无权呼叫该用户（仅指挥中心人员可呼叫其辖区内人员）",
+        "You may not call this person (centre staff call people in their jurisdiction)",
+    ),
+    "call.no_such_user": ("被呼叫用户不存在", "No such user to call"),
+    "call.not_found": ("通话不存在", "No such call"),
+    "call.ended": ("通话已结束", "The call has ended"),
+    "call.not_ringing": ("该通话未在呼叫您", "This call is not ringing for you"),
+    "call.not_joined": ("您不在该通话中", "You are not in this call"),
+    "call.already_party": ("该用户已在通话中", "That person is already in the call"),
+    "call.full": ("通话人数已满", "The call is full"),
+    "call.bad_signal": ("信令消息格式错误", "Malformed call signal"),
+    "call.recording_type": (
+        "录像须为 WebM 或 MP4 视频",
+        "A recording must be a WebM or MP4 video",
+    ),
+    "call.no_case": (
+        "该通话未关联案件，无法保存录像",
+        "This call has no case to keep a recording on",
+    ),
 }
 
 

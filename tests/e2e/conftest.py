@@ -24,12 +24,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seeded_env(root: Path) -> dict[str, str]:
-    """Environment for a server on a fresh SQLite file holding the small demo city."""
+def seeded_env(root: Path, **settings: str) -> dict[str, str]:
+    """Environment for a server on a fresh SQLite file holding the small demo city; `settings`
+    are extra PINGAN_* variables."""
     env = {
         **os.environ,
         "PINGAN_DATABASE_URL": f"sqlite:///{root}/pingan.db",
         "PINGAN_MEDIA_DIR": str(root / "media"),
+        **settings,
     }
     seeded = subprocess.run(
         [BIN / "pingan", "demo", "--small", "--no-serve"], env=env, capture_output=True, text=True
@@ -61,9 +63,9 @@ def start_server(
 
 
 @contextmanager
-def seeded_server(root: Path) -> Iterator[str]:
+def seeded_server(root: Path, **settings: str) -> Iterator[str]:
     """A server on its own freshly seeded small demo city; stopped (killed if need be) after."""
-    server, base = start_server(seeded_env(root))
+    server, base = start_server(seeded_env(root, **settings))
     try:
         yield base
     finally:
@@ -85,6 +87,24 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+RING_TIMEOUT_S = 6
+TILE_URL = "/vendor/images/layers.png?z={z}&x={x}&y={y}"
+
+
+@pytest.fixture(scope="session")
+def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose settings differ from the defaults: short call rings, and a GCJ-02 tile
+    layer (served by the server itself, so nothing leaves the machine)."""
+    with seeded_server(
+        tmp_path_factory.mktemp("configured"),
+        PINGAN_CALL_RING_TIMEOUT_S=str(RING_TIMEOUT_S),
+        PINGAN_TILE_URL=TILE_URL,
+        PINGAN_TILE_CRS="gcj02",
+        PINGAN_TILE_ATTRIBUTION="测试底图",
+    ) as base:
+        yield base
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for every browser test of the session (Playwright's sync API
@@ -101,6 +121,10 @@ def browser() -> Iterator[Any]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                # video calls: a synthetic camera and microphone, granted without a prompt
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                "--autoplay-policy=no-user-gesture-required",
             ],
         )
         try:

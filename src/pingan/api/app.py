@@ -16,10 +16,12 @@ from pingan.api.routers import (
     admin,
     audit,
     auth,
+    calls,
     cases,
     contacts,
     iot,
     live,
+    map,
     media,
     patrols,
     places,
@@ -28,6 +30,7 @@ from pingan.api.routers import (
 )
 from pingan.api.routers.open311 import router as open311_router
 from pingan.api.runtime import Runtime
+from pingan.api.signalling import Signalling
 from pingan.config import Settings
 from pingan.messages import message, pick_language
 from pingan.services.ports import utc_now
@@ -107,14 +110,17 @@ def create_app(
     settings = settings or (runtime.settings if runtime else Settings())
     rt = runtime or Runtime.build(settings, clock)
     run_workers = settings.run_workers if start_workers is None else start_workers
+    signalling = Signalling(rt)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_workers:
             rt.start_workers()
+        signalling.resume()
         try:
             yield
         finally:
+            signalling.stop()
             if run_workers:
                 rt.stop_workers()
 
@@ -131,8 +137,9 @@ def create_app(
         redoc_url="/redoc",
     )
     app.state.runtime = rt
+    app.state.signalling = signalling
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls, map):
         app.include_router(module.router)
     for module in (contacts, audit):
         app.include_router(module.router)

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pingan.domain.access import Actor, can_read_case
+from pingan.domain.access import CENTRE_ROLES, Actor, can_read_case
 from pingan.domain.events import DomainEvent
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,36 @@ class Hub:
         with self._lock:
             self._subs.discard(sub)
 
+    def online_users(self) -> set[int]:
+        with self._lock:
+            return {s.actor.user_id for s in self._subs}
+
     @property
     def size(self) -> int:
         return len(self._subs)
+
+    def send_to_user(self, user_id: int, message: dict[str, Any]) -> int:
+        """Hand a message to every open connection of one user (any thread); how many got it."""
+        text = json.dumps(message, ensure_ascii=False)
+        with self._lock:
+            subs = [s for s in self._subs if s.actor.user_id == user_id]
+        for sub in subs:
+            self._hand(sub, text)
+        return len(subs)
+
+    def send_where_seen(self, path: str, message: dict[str, Any]) -> None:
+        """Hand a message to the centre connections whose jurisdiction covers `path`."""
+        text = json.dumps(message, ensure_ascii=False)
+        with self._lock:
+            subs = [s for s in self._subs if s.actor.role in CENTRE_ROLES and s.actor.sees(path)]
+        for sub in subs:
+            self._hand(sub, text)
+
+    def _hand(self, sub: Subscriber, text: str) -> None:
+        try:
+            sub.loop.call_soon_threadsafe(sub.offer, text)
+        except RuntimeError:  # its loop is closed: the connection is gone
+            self.remove(sub)
 
     def publish(self, event: DomainEvent) -> None:
         """Called from the relay thread; hands each message to its subscriber's event loop."""
@@ -65,10 +92,7 @@ class Hub:
                 continue
             if message is None:
                 message = json.dumps(to_message(event), ensure_ascii=False)
-            try:
-                sub.loop.call_soon_threadsafe(sub.offer, message)
-            except RuntimeError:  # its loop is closed: the connection is gone
-                self.remove(sub)
+            self._hand(sub, message)
 
 
 def to_message(event: DomainEvent) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class PositionInput:
 class Recorded:
     accepted: int
     patrol: Patrol | None
+    latest: tuple[datetime, Point] | None = None
+    display_name: str = ""
 
 
 def _worker(actor: Actor) -> None:
@@ -82,8 +84,10 @@ def record(uow: UnitOfWork, actor: Actor, items: list[PositionInput], now: datet
         rows.append(Position(actor.user_id, at, p.lng, p.lat, acc, patrol.id if patrol else None))
     uow.patrols.add_positions(rows)
     updated = uow.patrols.get(patrol.id) if patrol else None
+    me = uow.users.get(actor.user_id)
     uow.commit()
-    return Recorded(len(rows), updated)
+    at, newest, _acc = points[-1]
+    return Recorded(len(rows), updated, (at, newest), me.display_name if me else actor.username)
 
 
 def end(uow: UnitOfWork, actor: Actor, patrol_id: int, now: datetime) -> Patrol:

@@ -38,6 +38,7 @@ class UnitOfWork(Protocol):
     patrols: Any
     contacts: Any
     audit: Any
+    calls: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

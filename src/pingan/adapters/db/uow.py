@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.audit import AuditRepository
+from pingan.adapters.db.calls import CallRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
     patrols: PatrolRepository
     contacts: ContactRepository
     audit: AuditRepository
+    calls: CallRepository
 
     def __init__(
         self,
@@ -107,6 +109,7 @@ class SqlUnitOfWork:
         self.patrols = PatrolRepository(conn)
         self.contacts = ContactRepository(conn)
         self.audit = AuditRepository(conn)
+        self.calls = CallRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

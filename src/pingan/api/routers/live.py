@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, time
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pingan.api.deps import ActorDep, RuntimeDep, actor_for_token
 from pingan.api.errors import ApiError, documented
+from pingan.api.realtime import Subscriber
 from pingan.api.schemas import SummaryOut
+from pingan.api.signalling import Signalling
+from pingan.domain.access import Actor
 from pingan.domain.sla import CST
 
 router = APIRouter(tags=["live"])
@@ -48,7 +54,7 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
     await ws.send_json(
         {"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value}
     )
-    reader = asyncio.ensure_future(_until_closed(ws))
+    reader = asyncio.ensure_future(_read(ws, actor, sub, ws.app.state.signalling))
     try:
         while not reader.done():
             getter = asyncio.ensure_future(sub.queue.get())
@@ -64,15 +70,32 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
         rt.hub.remove(sub)
 
 
-async def _until_closed(ws: WebSocket) -> None:
-    """Read (and ignore) what the browser sends, so a closed tab is noticed at once."""
+async def _read(ws: WebSocket, actor: Actor, sub: Subscriber, signalling: Signalling) -> None:
+    """Read what the browser sends: call signals are relayed, anything else ignored; a closed
+    tab is noticed at once."""
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            body = _json(message.get("text"))
+            if body is None or body.get("type") != "call.signal":
+                continue
+            error = await run_in_threadpool(signalling.relay, actor, body)
+            if error is not None:
+                sub.offer(json.dumps({"type": "call.error", "code": error, "ref": body.get("ref")}))
     except (WebSocketDisconnect, RuntimeError):
         return
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
+    if not text or len(text) > 100_000:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @router.get("/healthz", include_in_schema=False)

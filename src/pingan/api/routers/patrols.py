@@ -105,10 +105,27 @@ def end_patrol(patrol_id: ID, rt: RuntimeDep, actor: ActorDep) -> PatrolOut:
 @router.post("/me/positions", response_model=PositionsOut)
 def post_positions(body: PositionsIn, rt: RuntimeDep, actor: ActorDep) -> PositionsOut:
     """A batch of the grid worker's positions (WGS-84, GCJ-02 or BD-09; stored as WGS-84). While a
-    patrol is open they count towards its points and distance. One bad point refuses the batch."""
+    patrol is open they count towards its points and distance. One bad point refuses the batch.
+    The newest position moves the worker's marker on the centre's live map."""
     items = [patrol_service.PositionInput(**p.model_dump()) for p in body.points]
     with rt.uows(actor) as uow:
         result = patrol_service.record(uow, actor, items, rt.env.now())
+    if result.latest is not None:
+        at, point = result.latest
+        rt.hub.send_where_seen(
+            actor.jurisdiction,
+            {
+                "type": "worker.position",
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "display_name": result.display_name,
+                "grid_code": actor.grid_code,
+                "at": at.isoformat(),
+                "lng": point.lng,
+                "lat": point.lat,
+                "patrolling": result.patrol is not None and result.patrol.ended_at is None,
+            },
+        )
     return PositionsOut(
         accepted=result.accepted,
         patrol=PatrolOut.of(result.patrol) if result.patrol else None,

@@ -5,7 +5,7 @@ import { get, report, signIn, signOut, upload, useSession } from '/shared/api.js
 import { $, h, clear, toast, uuid } from '/shared/dom.js';
 import { loadI18n, langSwitch, t, formatTime } from '/shared/i18n.js';
 import { actionBar, caseSummary, stateBadge, timelineList } from '/shared/case-view.js';
-import { boundaries, createMap } from '/shared/map.js';
+import { boundaries, createMap, loadMapConfig } from '/shared/map.js';
 import { reportForm } from '/shared/report-form.js';
 import { connectLive } from '/shared/live.js';
 
@@ -14,7 +14,7 @@ let map = null;
 let pin = null;
 
 async function main() {
-  await loadI18n();
+  await Promise.all([loadI18n(), loadMapConfig()]);
   langSwitch($('#lang'));
   user = useSession('citizen');
   $('#login-form').addEventListener('submit', onSignIn);

@@ -1,78 +1,110 @@
-// Cases as clustered canvas markers: one compact request draws the whole jurisdiction
-// (100,000 cases included); live events update single markers in place.
-/* global L */
+// Cases on the map: one compact request for the whole jurisdiction (100,000 cases included),
+// clustered by Supercluster (a k-d tree built once per load, in well under a second), and only
+// what is in view drawn: clusters as small labelled icons, single cases as canvas circles.
+// Live events restyle or add one case and redraw; the tree is rebuilt lazily, at most every 2 s.
+/* global L, Supercluster */
 import { get } from '/shared/api.js';
 import { markerStyle } from '/shared/map.js';
+
+const REBUILD_MS = 2000;
 
 export class CasesLayer {
   constructor(map, onSelect) {
     this.map = map;
     this.onSelect = onSelect;
-    this.markers = new Map();
+    this.cases = new Map(); // id → GeoJSON point feature
+    this.index = null;
+    this.rebuildTimer = null;
     this.renderer = L.canvas({ padding: 0.5 });
-    this.cluster = L.markerClusterGroup({
-      chunkedLoading: true, chunkInterval: 120, chunkDelay: 20, showCoverageOnHover: false,
-      maxClusterRadius: 50, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon,
-    });
-    map.addLayer(this.cluster);
+    this.layer = L.layerGroup().addTo(map);
+    map.on('moveend', () => this.draw());
   }
 
   async load(unitCode) {
     const data = await get('/api/v1/stats/points', { unit: unitCode });
-    this.cluster.clearLayers();
-    this.markers.clear();
-    const layers = data.rows.map((row) => this.marker(row));
-    await new Promise((resolve) => {
-      this.cluster.addLayers(layers);
-      // chunkedLoading adds in slices; resolve once the last slice is in
-      const done = () => (this.cluster.getLayers().length >= layers.length ? resolve() : setTimeout(done, 30));
-      done();
-    });
+    this.cases.clear();
+    for (const row of data.rows) this.cases.set(row[0], feature(row));
+    this.rebuild();
     return data.total;
   }
 
-  marker([id, lng, lat, state, urgency, overdue]) {
-    const m = L.circleMarker([lat, lng], {
-      ...markerStyle(state, urgency, overdue), renderer: this.renderer, caseId: id, state, urgency, overdue,
+  rebuild() {
+    clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = null;
+    this.index = new Supercluster({
+      radius: 50, maxZoom: 16, minPoints: 3,
+      map: (p) => ({ overdue: p.overdue ? 1 : 0 }),
+      reduce: (acc, p) => { acc.overdue += p.overdue; },
+    }).load([...this.cases.values()]);
+    this.draw();
+  }
+
+  draw() {
+    if (!this.index) return;
+    const b = this.map.getBounds().pad(0.25);
+    const zoom = Math.round(this.map.getZoom());
+    const found = this.index.getClusters(
+      [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())],
+      zoom,
+    );
+    this.layer.clearLayers();
+    for (const f of found) this.layer.addLayer(f.properties.cluster ? this.clusterMarker(f) : this.caseMarker(f));
+  }
+
+  clusterMarker(f) {
+    const [lng, lat] = f.geometry.coordinates;
+    const { point_count: n, overdue, cluster_id: id } = f.properties;
+    const size = n < 100 ? 'small' : n < 1000 ? 'medium' : 'large';
+    const div = document.createElement('div');
+    const span = document.createElement('span');
+    span.textContent = n >= 10000 ? `${Math.round(n / 1000)}k` : String(n);
+    div.append(span);
+    const m = L.marker([lat, lng], {
+      icon: L.divIcon({ html: div, className: `case-cluster ${size}${overdue ? ' has-overdue' : ''}`, iconSize: L.point(40, 40) }),
+      keyboard: false,
     });
+    m.on('click', () => {
+      const to = Math.min(this.index.getClusterExpansionZoom(id), 18);
+      this.map.flyTo([lat, lng], to, { duration: 0.4 });
+    });
+    return m;
+  }
+
+  caseMarker(f) {
+    const [lng, lat] = f.geometry.coordinates;
+    const { id, state, urgency, overdue } = f.properties;
+    const m = L.circleMarker([lat, lng], { ...markerStyle(state, urgency, overdue), renderer: this.renderer });
     m.on('click', () => this.onSelect(id));
-    this.markers.set(id, m);
     return m;
   }
 
   /** Add or restyle one case after a live event. */
   upsert(kase) {
-    const row = [kase.id, kase.lng, kase.lat, kase.state, kase.urgency, kase.overdue];
-    const old = this.markers.get(kase.id);
-    if (old) {
-      Object.assign(old.options, { state: kase.state, urgency: kase.urgency, overdue: kase.overdue });
-      old.setStyle(markerStyle(kase.state, kase.urgency, kase.overdue));
-      this.cluster.refreshClusters(old);
-      return;
+    const known = this.cases.get(kase.id);
+    if (known) {
+      Object.assign(known.properties, { state: kase.state, urgency: kase.urgency, overdue: kase.overdue });
+      known.geometry.coordinates = [kase.lng, kase.lat];
+    } else {
+      this.cases.set(kase.id, feature([kase.id, kase.lng, kase.lat, kase.state, kase.urgency, kase.overdue]));
     }
-    this.cluster.addLayer(this.marker(row));
+    this.draw(); // a single case in view shows its new colour at once
+    if (!this.rebuildTimer) this.rebuildTimer = setTimeout(() => this.rebuild(), REBUILD_MS);
   }
 
   get size() {
-    return this.markers.size;
+    return this.cases.size;
   }
 
   describe(id) {
-    const m = this.markers.get(id);
-    return m ? { state: m.options.state, urgency: m.options.urgency, overdue: m.options.overdue } : null;
+    const f = this.cases.get(id);
+    return f ? { state: f.properties.state, urgency: f.properties.urgency, overdue: f.properties.overdue } : null;
   }
 }
 
-function clusterIcon(cluster) {
-  const n = cluster.getChildCount();
-  const overdue = cluster.getAllChildMarkers().some((m) => m.options.overdue);
-  const size = n < 100 ? 'small' : n < 1000 ? 'medium' : 'large';
-  const div = document.createElement('div');
-  const span = document.createElement('span');
-  span.textContent = String(n);
-  div.append(span);
-  return L.divIcon({
-    html: div, className: `marker-cluster marker-cluster-${size}${overdue ? ' has-overdue' : ''}`,
-    iconSize: L.point(40, 40),
-  });
+function feature([id, lng, lat, state, urgency, overdue]) {
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [lng, lat] },
+    properties: { id, state, urgency, overdue },
+  };
 }

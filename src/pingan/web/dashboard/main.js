@@ -3,7 +3,7 @@ import { get, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
 import { loadI18n, langSwitch, t, localName } from '/shared/i18n.js';
 import { connectLive } from '/shared/live.js';
-import { boundaries, createMap, STATE_COLOURS } from '/shared/map.js';
+import { boundaries, createMap, loadMapConfig, STATE_COLOURS } from '/shared/map.js';
 import { CasesLayer } from './cases-layer.js';
 import { CaseList } from './case-list.js';
 import { DetailPanel } from './detail.js';
@@ -11,12 +11,14 @@ import { Feed } from './feed.js';
 import { KpiPanel } from './kpi-panel.js';
 import { WorkersLayer } from './workers-layer.js';
 import { AlarmsLayer } from './alarms-layer.js';
+import { CallPanel } from './call-panel.js';
+import { CallClient } from '/shared/call.js';
 
 const CENTRE_ROLES = ['commander', 'operator', 'auditor', 'admin'];
 const started = performance.now();
 
 async function main() {
-  await loadI18n();
+  await Promise.all([loadI18n(), loadMapConfig()]);
   langSwitch($('#lang'));
   const user = useSession('dashboard');
   $('#login-form').addEventListener('submit', onSignIn);
@@ -49,10 +51,14 @@ async function startApp(user) {
   let gridLayer = null;
   let unitLayer = null;
 
-  const detail = new DetailPanel($('#detail'), (kase) => cases.upsert(kase));
+  let live = null;
+  const calls = new CallClient((msg) => live && live.send(msg));
+  const callPanel = new CallPanel($('#call-panel'), calls);
+  calls.addEventListener('ended', (e) => { if (e.detail.call?.case_id) detail.refresh(e.detail.call.case_id); });
+  const detail = new DetailPanel($('#detail'), (kase) => cases.upsert(kase), (userId, kase) => callPanel.call(userId, kase));
   const select = (id) => detail.open(id).catch((err) => toast(err.message, 'error'));
   const cases = new CasesLayer(map, select);
-  const workers = new WorkersLayer(map);
+  const workers = new WorkersLayer(map, (w) => callPanel.call(w.user_id));
   workers.start();
   const alarms = new AlarmsLayer(map, select);
   alarms.load();
@@ -75,11 +81,12 @@ async function startApp(user) {
       style: () => ({ color: '#ffd54f', weight: 2, fillColor: '#0d47a1', fillOpacity: 0.08 }),
       onClick: childLevel && childLevel !== 'grid' ? (p) => drill(p.code) : null,
     });
-    const [count, kpiData] = await Promise.all([cases.load(unit.code), kpis.load(unit.code)]);
+    // the map first: on a two-core server the KPI aggregation would otherwise compete with it
+    const count = await cases.load(unit.code);
     $('#marker-count').textContent = String(count);
     document.body.dataset.mapReady = String(performance.now() - started);
+    const [kpiData] = await Promise.all([kpis.load(unit.code), list.load()]);
     await list.fillOptions(kpiData.by_unit);
-    await list.load();
   }
 
   async function drill(code) {
@@ -104,7 +111,9 @@ async function startApp(user) {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => { kpis.load(trail.at(-1).code); list.load(); }, 800);
   };
-  connectLive(async (event) => {
+  live = connectLive(async (event) => {
+    if (calls.handle(event)) return;
+    if (event.type === 'worker.position') { workers.move(event); return; }
     let kase = null;
     if (event.case_id != null) {
       try { kase = await get(`/api/v1/cases/${event.case_id}`); } catch { /* no longer visible */ }
@@ -134,7 +143,11 @@ async function startApp(user) {
   window.pinganDashboard = {
     markerOf: (id) => cases.describe(id), markerCount: () => cases.size,
     workerOf: (username) => workers.describe(username), workerCount: () => workers.size,
-    reloadWorkers: () => workers.load(),
+    reloadWorkers: () => workers.load(), crs: () => map.options.crs.code, openWorker: (username) => workers.open(username),
+  };
+  window.pinganCalls = {
+    client: calls, stats: () => calls.stats(), call: () => calls.call,
+    firstFrameMs: () => callPanel.firstFrameMs, dial: (userId) => callPanel.call(userId),
   };
   await show(root);
   document.body.dataset.interactive = String(performance.now() - started);

@@ -5,10 +5,13 @@ import { get, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
 import { loadI18n, langSwitch, t } from '/shared/i18n.js';
 import { actionBar, caseSummary, photoStrip, stateBadge, timelineList } from '/shared/case-view.js';
-import { boundaries, createMap, markerStyle } from '/shared/map.js';
+import { boundaries, createMap, loadMapConfig, markerStyle } from '/shared/map.js';
 import { reportForm } from '/shared/report-form.js';
 import { enqueue, flush, pending } from './queue.js';
 import { initPatrol, send as sendPositions } from './patrol.js';
+import { FieldCall } from './call-view.js';
+import { CallClient } from '/shared/call.js';
+import { connectLive } from '/shared/live.js';
 
 const FIELD_ROLES = ['grid_worker', 'handler'];
 let user = null;
@@ -16,7 +19,7 @@ let map = null;
 
 async function main() {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/field/sw.js', { scope: '/field/' }).catch(() => {});
-  await loadI18n();
+  await Promise.all([loadI18n(), loadMapConfig()]);
   langSwitch($('#lang'));
   window.addEventListener('langchange', () => { if (user) render(); });
   user = useSession('field');
@@ -55,6 +58,23 @@ function start() {
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   render();
   sendQueued();
+  listen();
+}
+
+/** Calls ring over the WebSocket; case events refresh my tasks without polling. */
+function listen() {
+  let live = null;
+  const calls = new CallClient((msg) => live && live.send(msg));
+  new FieldCall($('#call'), calls, { sendsPosition: user.role === 'grid_worker' });
+  let refresh = null;
+  live = connectLive((event) => {
+    if (calls.handle(event)) return;
+    if (event.case_id != null) {
+      clearTimeout(refresh);
+      refresh = setTimeout(loadTasks, 500);
+    }
+  }, (status) => { document.body.dataset.live = status; });
+  window.pinganCalls = { client: calls, stats: () => calls.stats(), call: () => calls.call };
 }
 
 function render() {

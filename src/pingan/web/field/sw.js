@@ -1,10 +1,10 @@
 // The field app's service worker: the app shell comes from the cache when there is no signal.
 // Network first (so a release is picked up at once), cache as the fallback; the API is never cached.
-const CACHE = 'pingan-field-v2';
+const CACHE = 'pingan-field-v3';
 const SHELL = [
-  '/field/', '/field/main.js', '/field/queue.js', '/field/patrol.js', '/field/field.css', '/field/manifest.webmanifest',
+  '/field/', '/field/main.js', '/field/queue.js', '/field/patrol.js', '/field/call-view.js', '/field/field.css', '/field/manifest.webmanifest',
   '/field/icon.svg', '/shared/api.js', '/shared/i18n.js', '/shared/dom.js', '/shared/map.js',
-  '/shared/case-view.js', '/shared/report-form.js', '/shared/style.css', '/shared/i18n/zh-CN.json',
+  '/shared/case-view.js', '/shared/report-form.js', '/shared/call.js', '/shared/live.js', '/shared/style.css', '/shared/i18n/zh-CN.json',
   '/shared/i18n/en.json', '/vendor/leaflet.js', '/vendor/leaflet.css',
 ];
 

@@ -1,4 +1,5 @@
-// Live case events over the WebSocket (no polling), reconnecting with back-off.
+// Live events over the WebSocket (no polling), reconnecting with back-off. The returned function
+// closes it; its `send` writes a message (call signals) while the socket is open.
 import { token } from './api.js';
 
 export function connectLive(onEvent, onStatus = () => {}) {
@@ -21,5 +22,9 @@ export function connectLive(onEvent, onStatus = () => {}) {
     });
   }
   open();
-  return () => { stopped = true; socket?.close(); };
+  const stop = () => { stopped = true; socket?.close(); };
+  stop.send = (msg) => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
+  };
+  return stop;
 }
