@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,16 +18,21 @@ from pingan.config import Settings
 
 if TYPE_CHECKING:
     from pingan.demo.seed import DemoLogin
+    from pingan.domain.access import Actor
 
 app = typer.Typer(help="Pingan 平安 — social-governance command centre", no_args_is_help=True)
 import_app = typer.Typer(help="Import data", no_args_is_help=True)
 calendar_app = typer.Typer(help="The working-day calendar", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks", no_args_is_help=True)
+keys_app = typer.Typer(help="Personal-data keys (PINGAN_DATA_KEYS)", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 UrlOpt = Annotated[
@@ -98,6 +104,7 @@ def demo(
 
 def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int) -> list[DemoLogin]:
     from pingan.adapters.calendar import build_calendar
+    from pingan.adapters.crypto import keyring_from
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
     from pingan.adapters.media import MediaStore
@@ -148,6 +155,7 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
             weeks=2 if small else weeks,
             cases_per_day=20 if small else per_day,
             progress=progress,
+            sealer=keyring_from(settings.data_keys),
         )
     engine.dispose()
     console.print(
@@ -161,7 +169,8 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
 
 
 def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
-    from pingan.demo.seed import DEMO_PASSWORD
+    from pingan.adapters.totp import provisioning_uri
+    from pingan.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS
 
     table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
     table.add_column("username")
@@ -170,6 +179,10 @@ def _print_logins(logins: list[DemoLogin], host: str, port: int) -> None:
     for login in logins:
         table.add_row(login.username, login.role, login.where)
     console.print(table)
+    console.print(
+        f"[yellow]{', '.join(DEMO_TOTP_USERS)} also need a TOTP code[/] (DEV-ONLY secret "
+        f"{DEMO_TOTP_SECRET}): {provisioning_uri(DEMO_TOTP_SECRET, 'admin', 'Pingan demo')}"
+    )
     console.print(f"API: http://{host}:{port}/docs   OpenAPI: http://{host}:{port}/openapi.json")
 
 
@@ -378,8 +391,164 @@ def users_add(
             synthetic=False,
             created_at=datetime.now(UTC),
         )
+        uow.audit.append(
+            _cli_actor(),
+            "user.created",
+            datetime.now(UTC),
+            f"user:{username}",
+            {"role": role, "jurisdiction": unit},
+        )
         uow.commit()
     console.print(f"user {username} created (id {user_id})")
+
+
+def _cli_actor() -> Actor:
+    """Who the audit trail names for changes made at the console."""
+    import getpass
+
+    from pingan.domain.access import Actor, Role
+
+    return Actor(
+        user_id=0, username=f"cli:{getpass.getuser()}"[:64], role=Role.SYSTEM, jurisdiction=""
+    )
+
+
+@users_app.command("disable")
+def users_disable(
+    username: str,
+    enable: Annotated[bool, typer.Option("--enable", help="enable again instead")] = False,
+    url: UrlOpt = None,
+) -> None:
+    """Disable (or re-enable) an account; its tokens stop working at once."""
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    uows = UnitOfWorkFactory(make_engine(_settings(url).database_url))
+    with uows() as uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            console.print(f"[red]no user {username}[/]")
+            raise typer.Exit(2)
+        uow.users.set_disabled(user.id, not enable)
+        uow.audit.append(
+            _cli_actor(),
+            "user.changed",
+            datetime.now(UTC),
+            f"user:{username}",
+            {"disabled": not enable},
+        )
+        uow.commit()
+    console.print(f"user {username} {'enabled' if enable else 'disabled'}")
+
+
+@users_app.command("totp")
+def users_totp(username: str, url: UrlOpt = None) -> None:
+    """Enrol (or replace) a user's TOTP authenticator at the console and print its otpauth URI.
+
+    Use it to enrol administrators and auditors before their first sign-in, or after a lost phone.
+    """
+    from pingan.adapters.crypto import keyring_from
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+    from pingan.adapters.totp import SecondFactor
+
+    settings = _settings(url)
+    factor = SecondFactor(keyring_from(settings.data_keys), settings.totp_issuer)
+    uows = UnitOfWorkFactory(make_engine(settings.database_url))
+    with uows() as uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            console.print(f"[red]no user {username}[/]")
+            raise typer.Exit(2)
+        secret = factor.new_secret()
+        now = datetime.now(UTC)
+        uow.users.put_totp(user.id, factor.seal(secret), now, confirmed=True)
+        uow.audit.append(
+            _cli_actor(), "auth.totp_enrolled", now, f"user:{username}", {"at": "console"}
+        )
+        uow.commit()
+    console.print(f"scan once, then discard: {factor.uri(secret, username)}", soft_wrap=True)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    url: UrlOpt = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="values per transaction")] = 200,
+) -> None:
+    """Re-encrypt every personal-data value under the active key; safe to interrupt and rerun."""
+    from pingan.adapters.crypto import keyring_from
+    from pingan.api.runtime import Runtime
+    from pingan.services.keys import key_usage, rotate_keys
+
+    settings = _settings(url)
+    keyring = keyring_from(settings.data_keys)
+    rt = Runtime.build(settings)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(column: str, done: int, total: int) -> None:
+            if column not in tasks:
+                tasks[column] = bar.add_task(column, total=total)
+            bar.update(tasks[column], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = rotate_keys(
+            rt.uows, keyring, rt.env, actor=_cli_actor(), batch=batch, progress=progress
+        )
+    console.print(
+        f"[green]rotated[/] {report.rewritten} value(s) to key {report.active}; "
+        f"{report.already_current} already under it"
+    )
+    _print_key_usage(key_usage(rt.uows, keyring))
+    rt.engine.dispose()
+
+
+@keys_app.command("status")
+def keys_status(url: UrlOpt = None) -> None:
+    """How many stored values each key id protects (remove a key only when it protects none)."""
+    from pingan.adapters.crypto import keyring_from
+    from pingan.api.runtime import Runtime
+    from pingan.services.keys import key_usage
+
+    settings = _settings(url)
+    rt = Runtime.build(settings)
+    _print_key_usage(key_usage(rt.uows, keyring_from(settings.data_keys)))
+    rt.engine.dispose()
+
+
+def _print_key_usage(usage: dict[str, Counter[str]]) -> None:
+    table = Table(title="Encrypted values by key id")
+    table.add_column("column")
+    table.add_column("key id")
+    table.add_column("values", justify="right")
+    for column, counts in usage.items():
+        for key_id, n in sorted(counts.items()):
+            table.add_row(column, key_id, f"{n:,}")
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(url: UrlOpt = None) -> None:
+    """Walk the hash chain from the first entry; exit 1 at the first row that does not follow."""
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    engine = make_engine(_settings(url).database_url)
+    with UnitOfWorkFactory(engine)(readonly=True) as uow:
+        checked, broken = uow.audit.verify()
+    engine.dispose()
+    if broken is not None:
+        console.print(
+            f"[red]audit chain broken at entry {broken.seq}[/] ({broken.reason}); "
+            f"{checked} entries checked"
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]audit chain intact[/]: {checked} entries")
 
 
 @app.command()

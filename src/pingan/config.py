@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     )
     login_max_failures: int = 5
     login_window_s: int = 900
+    data_keys: str = Field(
+        default=(
+            "active=dev1;dev1=REVWLU9OTFkgcGluZ2FuIGRhdGEga2V5IDEgLi4uLiE=;"
+            "index=REVWLU9OTFkgcGluZ2FuIGJsaW5kIGluZGV4IGtleSE="
+        ),
+        description=(
+            "Personal-data keys: `active=<id>;<id>=<base64 32 bytes>;...;index=<base64 32 bytes>`;"
+            " the default is a public DEV-ONLY keyring, set your own in production"
+        ),
+    )
+    totp_issuer: str = "Pingan"
     cors_origins: list[str] = []
     ice_servers: list[dict[str, Any]] = Field(
         default=[],

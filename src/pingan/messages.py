@@ -233,6 +233,60 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Invalid position time (not in the future, nor over 24 hours ago)",
     ),
     "positions.bad_accuracy": ("定位精度无效", "Invalid position accuracy"),
+    # personal data, audit trail and second factor
+    "crypto.no_active_key": ("未配置当前数据密钥", "The active data key is not configured"),
+    "crypto.bad_key": (
+        "数据密钥“{key_id}”无效（须为 32 字节）",
+        "Data key '{key_id}' is invalid (32 bytes needed)",
+    ),
+    "crypto.bad_setting": (
+        "PINGAN_DATA_KEYS 格式错误（active=…;<id>=…;index=…）",
+        "PINGAN_DATA_KEYS is malformed (active=...;<id>=...;index=...)",
+    ),
+    "crypto.unreadable": (
+        "个人信息无法解密（密钥缺失或数据被篡改）",
+        "Personal data cannot be decrypted (missing key or altered value)",
+    ),
+    "identity.format": (
+        "身份证号码格式错误（应为 18 位）",
+        "Identity number must be 18 characters",
+    ),
+    "identity.checksum": ("身份证号码校验位错误", "Identity number check character is wrong"),
+    "identity.birth_date": (
+        "身份证号码中的出生日期无效",
+        "Identity number has an invalid birth date",
+    ),
+    "phone.format": ("手机号码格式错误", "Not a valid mainland mobile number"),
+    "contact.name_too_long": ("姓名过长（最多 64 字）", "Name too long (64 characters at most)"),
+    "contact.empty": (
+        "请提供姓名、手机号码或身份证号码",
+        "Give a name, phone number or identity number",
+    ),
+    "contact.not_permitted": (
+        "只有指挥中心或上报人可以登记联系方式",
+        "Only the command centre or the reporter may record a contact",
+    ),
+    "contact.not_found": ("该案件没有登记联系方式", "This case has no contact on record"),
+    "contact.lookup_not_permitted": (
+        "您的角色无权按联系方式查询案件",
+        "Your role may not look cases up by contact",
+    ),
+    "pii.read_not_permitted": (
+        "查看完整个人信息需要 pii:read 权限",
+        "Seeing personal data in full needs the pii:read permission",
+    ),
+    "audit.unavailable": (
+        "审计日志暂时无法写入，操作未执行",
+        "The audit trail cannot be written; nothing was done",
+    ),
+    "audit.not_permitted": ("只有审计员可以查看审计日志", "Only auditors may read the audit trail"),
+    "auth.totp_required": (
+        "请输入身份验证器中的 6 位动态码",
+        "Enter the 6-digit code from your authenticator app",
+    ),
+    "auth.totp_invalid": ("动态码错误或已使用", "Wrong or already used authenticator code"),
+    "auth.totp_already_enrolled": ("已绑定身份验证器", "An authenticator is already enrolled"),
+    "auth.totp_not_enrolled": ("尚未开始绑定身份验证器", "No authenticator enrolment in progress"),
     "call.not_permitted": (
         "您无权呼叫该用户（仅指挥中心人员可呼叫其辖区内人员）",
         "You may not call this person (centre staff call people in their jurisdiction)",

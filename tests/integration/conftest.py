@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
+from pingan.adapters.crypto import keyring_from
 from pingan.adapters.db.migrate import upgrade
 from pingan.adapters.media import MediaStore
 from pingan.adapters.passwords import hash_password
@@ -17,7 +20,7 @@ from pingan.api.runtime import Runtime
 from pingan.config import Settings
 from pingan.demo.city import DemoCity, generate_small_city
 from pingan.demo.photos import striped_png
-from pingan.demo.seed import DEMO_PASSWORD, seed
+from pingan.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS, seed
 from pingan.domain.access import SYSTEM_ACTOR
 from pingan.domain.geo import UnitLevel
 from tests.conftest import FakeClock, fresh_database_url
@@ -35,6 +38,7 @@ class World:
     clock: FakeClock
     city: DemoCity
     _tokens: dict[str, str]
+    _totp_issued: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
     def client(self, username: str | None = None, lang: str = "en") -> TestClient:
         client = TestClient(self.app, raise_server_exceptions=True)
@@ -46,13 +50,20 @@ class World:
     def token(self, username: str) -> str:
         """A token valid at the clock's present time (tests move the clock)."""
         key = f"{username}@{self.clock.now.isoformat()}"
+        if username in DEMO_TOTP_USERS:  # a TOTP code works once: reuse a token while it lasts
+            issued = self._totp_issued.get(username)
+            if issued and issued[0] <= self.clock.now < issued[0] + timedelta(hours=11):
+                return issued[1]
         if key not in self._tokens:
             anon = TestClient(self.app)
-            r = anon.post(
-                "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
-            )
+            form = {"username": username, "password": DEMO_PASSWORD}
+            if username in DEMO_TOTP_USERS:
+                form["totp"] = pyotp.TOTP(DEMO_TOTP_SECRET).at(self.clock.now)
+            r = anon.post("/api/v1/auth/token", data=form)
             assert r.status_code == 200, r.text
             self._tokens[key] = r.json()["access_token"]
+            if username in DEMO_TOTP_USERS:
+                self._totp_issued[username] = (self.clock.now, self._tokens[key])
         return self._tokens[key]
 
     def grids(self, town_index: int = 0, district_index: int = 0) -> list[Any]:
@@ -118,6 +129,7 @@ def build_world(kind: str, tmp_dir: str, pg_admin: str | None) -> tuple[World, C
         MediaStore(settings.media_dir).put,
         weeks=1,
         cases_per_day=4,
+        sealer=keyring_from(settings.data_keys),
     )
     rt.locator.reload()
     app = create_app(runtime=rt, start_workers=False)

@@ -10,6 +10,7 @@ identity number or phone number in the clear.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -23,7 +24,7 @@ from pingan.domain.errors import InvalidInput
 PREFIX = "v1"
 
 
-class DecryptionFailed(Exception):
+class DecryptionFailed(ValueError):
     """The value was tampered with, or was written under a key this keyring lacks."""
 
 
@@ -49,10 +50,20 @@ class Keyring:
     @classmethod
     def from_setting(cls, value: str) -> Keyring:
         """`active=<id>;<id>=<base64 key>;...;index=<base64 key>` (PINGAN_DATA_KEYS)."""
-        parts = dict(p.split("=", 1) for p in value.split(";") if "=" in p)
-        active = parts.pop("active")
-        index_key = base64.b64decode(parts.pop("index"))
-        return cls({k: base64.b64decode(v) for k, v in parts.items()}, active, index_key)
+        parts = dict(p.strip().split("=", 1) for p in value.split(";") if "=" in p)
+        try:
+            active = parts.pop("active")
+            index_key = base64.b64decode(parts.pop("index"), validate=True)
+            keys = {k: base64.b64decode(v, validate=True) for k, v in parts.items()}
+        except (KeyError, ValueError):
+            raise InvalidInput("crypto.bad_setting") from None
+        return cls(keys, active, index_key)
+
+    @staticmethod
+    def key_id(stored: str) -> str:
+        """The id of the key a stored value was written under."""
+        parts = stored.split(".", 2)
+        return parts[1] if len(parts) == 3 else ""
 
     def encrypt(self, plaintext: str, context: str) -> str:
         """Encrypt, binding the value to `context` (e.g. "person.phone") so it can't be moved."""
@@ -72,9 +83,15 @@ class Keyring:
 
     def rotate(self, stored: str, context: str) -> str:
         """Re-encrypt under the active key (no-op for values already under it)."""
-        if stored.split(".", 2)[1] == self.active:
+        if self.key_id(stored) == self.active:
             return stored
         return self.encrypt(self.decrypt(stored, context), context)
 
     def blind_index(self, value: str, context: str) -> str:
         return hmac.new(self.index_key, f"{context}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def keyring_from(setting: str) -> Keyring:
+    """The keyring a `PINGAN_DATA_KEYS` value describes, parsed once per process."""
+    return Keyring.from_setting(setting)

@@ -14,9 +14,11 @@ from pingan import __version__
 from pingan.api import errors
 from pingan.api.routers import (
     admin,
+    audit,
     auth,
     calls,
     cases,
+    contacts,
     iot,
     live,
     map,
@@ -138,6 +140,8 @@ def create_app(
     app.state.signalling = signalling
     errors.install(app)
     for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls, map):
+        app.include_router(module.router)
+    for module in (contacts, audit):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

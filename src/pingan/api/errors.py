@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pingan.domain.audit import AuditUnavailable
 from pingan.domain.errors import (
     Conflict,
     DomainError,
@@ -44,6 +45,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (AuthFailed, 401),
     (Throttled, 429),
+    (AuditUnavailable, 503),
 ]
 
 

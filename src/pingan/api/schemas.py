@@ -167,6 +167,18 @@ class TokenOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     user: UserOut
+    stage: Literal["full", "totp_enrol"] = Field(
+        default="full", description="`totp_enrol`: the token only enrols a second factor"
+    )
+
+
+class TotpEnrolmentOut(BaseModel):
+    secret: str = Field(description="Base32 secret, shown once")
+    otpauth_uri: str = Field(description="otpauth://totp/... for an authenticator app")
+
+
+class TotpCodeIn(Strict):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
 
 
 class UserOut(BaseModel):
@@ -270,3 +282,44 @@ class DraftIn(Strict):
 
 
 TokenOut.model_rebuild()
+
+
+class ContactIn(Strict):
+    """Any of: a name, a mainland mobile number, a resident identity number (GB 11643)."""
+
+    name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32, examples=["13812345678"])
+    id_number: str | None = Field(default=None, max_length=32)
+
+
+class ContactOut(BaseModel):
+    name: str | None
+    phone: str | None = Field(description="138****5678 unless revealed")
+    id_number: str | None = Field(description="330402********1234 unless revealed")
+    masked: bool
+
+
+class ContactedCaseOut(BaseModel):
+    case_id: int
+    tracking_no: str
+    state: str
+    title: str
+    contact: ContactOut
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: int
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    reason: str | None = Field(description="hash | link | gap | truncated")

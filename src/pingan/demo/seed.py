@@ -21,15 +21,21 @@ from pingan.domain.access import Actor, Role
 from pingan.domain.cases import Action, Case, Command
 from pingan.domain.categories import CATEGORIES, DEPARTMENT_KINDS, Category
 from pingan.domain.geo import UnitLevel
+from pingan.domain.identity import Contact, check_character
 from pingan.domain.registry import DeviceKind, FacilityKind
 from pingan.domain.sla import Urgency
 from pingan.services.clocks import sync_deadline
 from pingan.services.dispatch import suggest
 from pingan.services.grids import ImportedUnit, import_units
 from pingan.services.intake import owner_of
+from pingan.services.personal_data import Sealer, seal
 from pingan.services.ports import Env, UnitOfWork
 
 DEMO_PASSWORD = "Pingan@2019"
+# DEV-ONLY, public: the demo administrator and auditor sign in with TOTP codes from this secret
+# (add it to an authenticator app, or `python -c "import pyotp; print(pyotp.TOTP('...').now())"`).
+DEMO_TOTP_SECRET = "PINGANDEMOTOTPKEYDEVONLY234567AB"
+DEMO_TOTP_USERS = ("admin", "auditor")
 Progress = Callable[[str, int, int], None]
 
 
@@ -104,7 +110,10 @@ def seed(
     cases_per_day: int = 150,
     seed_value: int = 2019,
     progress: Progress = _noop,
+    sealer: Sealer | None = None,
 ) -> SeedReport:
+    """With a `sealer` (the data keyring), hotline cases get synthetic caller contacts, stored
+    encrypted, and the demo administrator and auditor get the DEV-ONLY TOTP secret."""
     report = SeedReport()
     rng = random.Random(seed_value)
     progress("units", 0, 1)
@@ -122,6 +131,10 @@ def seed(
         ids = uow.users.ids_by_username()
         for grid in city.at_level(UnitLevel.GRID):
             uow.units.set_worker(grid.unit.code, ids[f"gw.{grid.unit.code}"])
+        if sealer is not None:
+            for username in DEMO_TOTP_USERS:
+                secret = sealer.encrypt(DEMO_TOTP_SECRET, "totp.secret")
+                uow.users.put_totp(ids[username], secret, env.now(), confirmed=True)
         uow.commit()
         report.users = len(users)
         report.logins = logins
@@ -141,9 +154,40 @@ def seed(
             if i % 200 == 0:
                 progress("cases", i, total)
         uow.discard_events()  # history is not news
+        if sealer is not None:
+            uow.contacts.add_many(_contact_rows(uow, sealer, rng, env.now()))
         uow.commit()
         progress("cases", total, total)
     return report
+
+
+def synthetic_contact(rng: random.Random) -> Contact:
+    """A made-up caller: a (模拟) name, a mobile number and a checksum-valid identity number."""
+    born = f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    first17 = f"330402{born}{rng.randint(0, 999):03d}"
+    return Contact(
+        name=rng.choice("王李张刘陈杨黄赵吴周")
+        + rng.choice(("伟", "芳", "娜", "敏", "静"))
+        + "（模拟）",
+        phone=f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+        id_number=first17 + check_character(first17),
+    )
+
+
+def _contact_rows(
+    uow: UnitOfWork, sealer: Sealer, rng: random.Random, now: datetime
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for case, reporter_id in uow.contacts.cases_without_contact("hotline"):
+        rows.append(
+            {
+                "case_id": case,
+                **seal(sealer, synthetic_contact(rng)),
+                "recorded_by": reporter_id,
+                "recorded_at": now,
+            }
+        )
+    return rows
 
 
 # Per town: (device kind, how many, facility kind it watches or None, reporting interval s)

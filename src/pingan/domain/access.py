@@ -38,11 +38,17 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
 
 
+# Who may see personal data unmasked (each reveal is audited): the commander who must call a
+# citizen back, and the auditor who checks the record. Centre operators, handlers, grid workers
+# and administrators see masked values only.
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset({Scope.RULES_WRITE}),
-    Role.AUDITOR: frozenset({Scope.AUDIT_READ}),
-    Role.COMMANDER: frozenset({Scope.RULES_WRITE}),
+    Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.PII_READ}),
+    Role.COMMANDER: frozenset({Scope.RULES_WRITE, Scope.PII_READ}),
 }
+
+# Roles that must pass a second factor (TOTP) before a full token is issued.
+SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ digits starting with 1. Masked forms keep just enough to recognise a record on a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from pingan.domain.errors import InvalidInput
@@ -55,3 +56,42 @@ def mask_identity_number(number: str) -> str:
 def mask_phone(phone: str) -> str:
     """138****5678."""
     return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "*" * len(phone)
+
+
+def mask_name(name: str) -> str:
+    """张** — the family name only (a single character stays as *)."""
+    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else "*" * len(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach the person behind a case (a caller to the hotline, a citizen), in plaintext.
+
+    Only ever held in memory: stored encrypted, shown masked unless the reader holds `pii:read`.
+    """
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+
+    @classmethod
+    def checked(cls, name: str | None, phone: str | None, id_number: str | None) -> Contact:
+        """Normalised and validated (GB 11643 checksum, mainland mobile), or InvalidInput."""
+        name = (name or "").strip() or None
+        if name is not None and len(name) > 64:
+            raise InvalidInput("contact.name_too_long")
+        contact = cls(
+            name=name,
+            phone=normalise_phone(phone) if phone else None,
+            id_number=normalise_identity_number(id_number) if id_number else None,
+        )
+        if contact == cls():
+            raise InvalidInput("contact.empty")
+        return contact
+
+    def masked(self) -> Contact:
+        return Contact(
+            name=mask_name(self.name) if self.name else None,
+            phone=mask_phone(self.phone) if self.phone else None,
+            id_number=mask_identity_number(self.id_number) if self.id_number else None,
+        )

@@ -36,6 +36,8 @@ class UnitOfWork(Protocol):
     rejections: Any
     open311: Any
     patrols: Any
+    contacts: Any
+    audit: Any
     calls: Any
 
     def __enter__(self) -> UnitOfWork: ...

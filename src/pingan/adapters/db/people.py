@@ -1,4 +1,4 @@
-"""Users and login attempts."""
+"""Users, login attempts, revoked tokens and second factors."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from pingan.adapters.db.scope import within
-from pingan.adapters.db.tables import login_attempts, users
+from pingan.adapters.db.tables import login_attempts, revoked_tokens, user_totp, users
 from pingan.domain.access import Actor, Role
 
 
@@ -35,6 +35,14 @@ class User:
             department_id=self.department_id,
             grid_code=self.grid_code,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TotpRecord:
+    user_id: int
+    secret_enc: str
+    confirmed_at: datetime | None
+    last_step: int | None
 
 
 def _user(row: Any) -> User:
@@ -122,3 +130,59 @@ class UserRepository:
                 )
             ).scalar_one()
         )
+
+    def set_disabled(self, user_id: int, disabled: bool) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(disabled=disabled))
+
+    def revoke_token(self, jti: str, user_id: int, expires_at: datetime, now: datetime) -> None:
+        """Deny this token from now on; expired entries are pruned as new ones arrive."""
+        self.conn.execute(delete(revoked_tokens).where(revoked_tokens.c.expires_at < now))
+        if not self.is_revoked(jti):
+            self.conn.execute(
+                insert(revoked_tokens).values(
+                    jti=jti, user_id=user_id, expires_at=expires_at, revoked_at=now
+                )
+            )
+
+    def is_revoked(self, jti: str) -> bool:
+        return (
+            self.conn.execute(
+                select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
+            ).first()
+            is not None
+        )
+
+    def totp(self, user_id: int) -> TotpRecord | None:
+        row = self.conn.execute(select(user_totp).where(user_totp.c.user_id == user_id)).first()
+        if row is None:
+            return None
+        return TotpRecord(int(row.user_id), row.secret_enc, row.confirmed_at, row.last_step)
+
+    def put_totp(
+        self, user_id: int, secret_enc: str, now: datetime, confirmed: bool = False
+    ) -> None:
+        """Store a new (unconfirmed unless `confirmed`) secret, replacing any earlier one."""
+        self.conn.execute(delete(user_totp).where(user_totp.c.user_id == user_id))
+        self.conn.execute(
+            insert(user_totp).values(
+                user_id=user_id,
+                secret_enc=secret_enc,
+                confirmed_at=now if confirmed else None,
+                created_at=now,
+            )
+        )
+
+    def use_totp_step(self, user_id: int, step: int, now: datetime | None = None) -> bool:
+        """Mark `step` used (and confirm the secret when `now` is given); False if already used."""
+        values: dict[str, Any] = {"last_step": step}
+        if now is not None:
+            values["confirmed_at"] = now
+        result = self.conn.execute(
+            update(user_totp)
+            .where(
+                user_totp.c.user_id == user_id,
+                (user_totp.c.last_step.is_(None)) | (user_totp.c.last_step < step),
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)

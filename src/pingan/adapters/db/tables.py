@@ -305,3 +305,66 @@ open311_media = Table(
     Column("media_url", String(2000), nullable=False),
     Column("created_at", TS, nullable=False),
 )
+
+# Personal data (adapters/crypto.py): values are AES-256-GCM ciphertext `v1.<key id>.<blob>`, never
+# plaintext; `*_index` columns hold an HMAC blind index so equal values can be found without it.
+case_contacts = Table(
+    "case_contacts",
+    metadata,
+    Column("case_id", Id, ForeignKey("cases.id"), primary_key=True),
+    Column("name_enc", String(512), nullable=True),
+    Column("phone_enc", String(512), nullable=True),
+    Column("phone_index", String(64), nullable=True, index=True),
+    Column("id_number_enc", String(512), nullable=True),
+    Column("id_number_index", String(64), nullable=True, index=True),
+    Column("recorded_by", Id, ForeignKey("users.id"), nullable=False),
+    Column("recorded_at", TS, nullable=False),
+)
+
+# The audit trail: append-only (triggers refuse UPDATE and DELETE), each row chained to the one
+# before by `hash = sha256(prev_hash + canonical JSON)`. `audit_head` holds the chain's tip; an
+# append locks it, so two writers can never fork the chain.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=False),
+    Column("at", TS, nullable=False),
+    Column("actor_id", Id, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("subject", String(128), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_action_at", "action", "at"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", Id, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Signed-out tokens, by JWT id, kept until they would have expired anyway.
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_id", Id, nullable=False),
+    Column("expires_at", TS, nullable=False, index=True),
+    Column("revoked_at", TS, nullable=False),
+)
+
+# TOTP second factor: the secret is encrypted like other personal data; confirmed once a code
+# from the authenticator app has been checked.
+user_totp = Table(
+    "user_totp",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("secret_enc", String(512), nullable=False),
+    Column("confirmed_at", TS, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+    Column("created_at", TS, nullable=False),
+)

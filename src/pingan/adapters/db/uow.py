@@ -12,8 +12,10 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from pingan.adapters.db.audit import AuditRepository
 from pingan.adapters.db.calls import CallRepository
 from pingan.adapters.db.cases import CaseRepository
+from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
 from pingan.adapters.db.iot import (
@@ -62,6 +64,8 @@ class SqlUnitOfWork:
     rejections: RejectionRepository
     open311: Open311Repository
     patrols: PatrolRepository
+    contacts: ContactRepository
+    audit: AuditRepository
     calls: CallRepository
 
     def __init__(
@@ -103,6 +107,8 @@ class SqlUnitOfWork:
         self.calendar = CalendarRepository(conn)
         self.open311 = Open311Repository(conn)
         self.patrols = PatrolRepository(conn)
+        self.contacts = ContactRepository(conn)
+        self.audit = AuditRepository(conn)
         self.calls = CallRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)

@@ -31,11 +31,12 @@ async function onSignIn(e) {
   e.preventDefault();
   const f = e.target.elements;
   try {
-    const user = await signIn(f.username.value.trim(), f.password.value);
+    const user = await signIn(f.username.value.trim(), f.password.value, f.totp.value.trim());
     if (!CENTRE_ROLES.includes(user.role)) { signOut(); throw new Error(t('auth.wrong_app')); }
     $('#login-view').hidden = true;
     await startApp(user);
   } catch (err) {
+    if (err.code === 'auth.totp_required') { $('#totp-field').hidden = false; f.totp.focus(); }
     $('#login-error').textContent = err.message;
   }
 }

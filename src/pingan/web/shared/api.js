@@ -24,12 +24,17 @@ export function useSession(app) {
 export const user = () => current.user;
 export const token = () => current.token;
 
-export async function signIn(username, password) {
+/** Sign in; `totp` is the authenticator code, sent only when the server asked for one. */
+export async function signIn(username, password, totp) {
   const form = new URLSearchParams({ username, password });
+  if (totp) form.set('totp', totp);
   const res = await fetch('/api/v1/auth/token', {
     method: 'POST', body: form, headers: { 'Accept-Language': lang() },
   });
   const data = await readJson(res);
+  if (data.stage === 'totp_enrol') {
+    throw new ApiError(403, 'auth.totp_enrol_first', 'Enrol an authenticator first (POST /api/v1/auth/totp)');
+  }
   current = {
     app: current.app, token: data.access_token, user: data.user,
     expires: Date.now() + data.expires_in * 1000,
@@ -38,7 +43,13 @@ export async function signIn(username, password) {
   return data.user;
 }
 
-export function signOut() {
+/** Forget the session here and, unless the server already refused the token, revoke it there. */
+export function signOut({ revoke = true } = {}) {
+  if (revoke && current.token) {
+    fetch('/api/v1/auth/logout', {
+      method: 'POST', keepalive: true, headers: { Authorization: `Bearer ${current.token}` },
+    }).catch(() => {});
+  }
   localStorage.removeItem(sessionKey(current.app));
   current = { app: current.app, token: null, user: null };
 }
@@ -48,7 +59,7 @@ async function readJson(res) {
   const data = type.includes('json') ? await res.json() : null;
   if (!res.ok) {
     const err = (data && data.error) || {};
-    if (res.status === 401 && current.token) signOut();
+    if (res.status === 401 && current.token) signOut({ revoke: false });
     throw new ApiError(res.status, err.code || `http.${res.status}`, err.message || res.statusText);
   }
   return data;
