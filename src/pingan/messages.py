@@ -256,7 +256,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "身份证号码中的出生日期无效",
         "Identity number has an invalid birth date",
     ),
-    "phone.format": ("手机号码格式错误", "Not a valid mainland mobile number"),
+    "phone.format": (
+        "电话号码格式错误（手机号或带区号的固定电话）",
+        "Not a valid mainland mobile or fixed-line number (with its area code)",
+    ),
     "contact.name_too_long": ("姓名过长（最多 64 字）", "Name too long (64 characters at most)"),
     "contact.empty": (
         "请提供姓名、手机号码或身份证号码",
@@ -306,6 +309,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "call.no_case": (
         "该通话未关联案件，无法保存录像",
         "This call has no case to keep a recording on",
+    ),
+    "hotline.not_permitted": ("仅指挥中心坐席可受理热线", "Only centre staff take hotline calls"),
+    "hotline.phone_required": ("请填写来电号码", "The caller's number is required"),
+    "hotline.case_not_open": (
+        "该案件已办结，不能并入；请登记为新案件",
+        "That case is no longer open; file the call as a new case",
+    ),
+    "hotline.not_awaiting_followup": (
+        "该案件不在待回访状态（须已结案且未评价）",
+        "That case is not awaiting a follow-up call (it must be closed and not yet rated)",
     ),
 }
 

@@ -19,6 +19,7 @@ from pingan.api.routers import (
     calls,
     cases,
     contacts,
+    hotline,
     iot,
     live,
     map,
@@ -139,7 +140,20 @@ def create_app(
     app.state.runtime = rt
     app.state.signalling = signalling
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls, map):
+    for module in (
+        auth,
+        cases,
+        places,
+        media,
+        admin,
+        live,
+        stats,
+        iot,
+        patrols,
+        calls,
+        map,
+        hotline,
+    ):
         app.include_router(module.router)
     for module in (contacts, audit):
         app.include_router(module.router)

@@ -38,6 +38,7 @@ class UnitOfWork(Protocol):
     patrols: Any
     contacts: Any
     audit: Any
+    hotline: Any
     calls: Any
 
     def __enter__(self) -> UnitOfWork: ...

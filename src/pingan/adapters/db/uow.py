@@ -18,6 +18,7 @@ from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
+from pingan.adapters.db.hotline import HotlineRepository
 from pingan.adapters.db.iot import (
     AlarmRepository,
     DeviceRepository,
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     patrols: PatrolRepository
     contacts: ContactRepository
     audit: AuditRepository
+    hotline: HotlineRepository
     calls: CallRepository
 
     def __init__(
@@ -109,6 +111,7 @@ class SqlUnitOfWork:
         self.patrols = PatrolRepository(conn)
         self.contacts = ContactRepository(conn)
         self.audit = AuditRepository(conn)
+        self.hotline = HotlineRepository(conn)
         self.calls = CallRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)

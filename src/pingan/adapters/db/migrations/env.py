@@ -6,6 +6,7 @@ from alembic import context
 
 from pingan.adapters.db import (
     call_tables,  # noqa: F401  (registers its tables)
+    hotline_tables,  # noqa: F401  (registers its tables)
     iot_tables,  # noqa: F401  (registers its tables)
     patrol_tables,  # noqa: F401  (registers its tables)
 )
