@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -171,3 +172,18 @@ def test_the_console_enrols_an_authenticator_before_the_first_sign_in(world: Wor
     assert sign_in(world, "auditor.two").json()["error"]["code"] == "auth.totp_required"  # type: ignore[attr-defined]
     r = sign_in(world, "auditor.two", totp=code(secret, world))
     assert r.status_code == 200 and r.json()["stage"] == "full"  # type: ignore[attr-defined]
+
+
+def test_an_open_websocket_is_closed_once_its_token_is_signed_out(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingan.api.routers import live
+
+    monkeypatch.setattr(live, "RECHECK_S", 0.1)
+    token = sign_in(world, "citizen43").json()["access_token"]  # type: ignore[attr-defined]
+    with TestClient(world.app).websocket_connect(f"/api/v1/ws?token={token}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        r = world.client().post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 204
+        closed = ws.receive()
+    assert closed["type"] == "websocket.close" and closed["code"] == 4401

@@ -22,6 +22,16 @@ from pingan.domain.sla import CST
 
 router = APIRouter(tags=["live"])
 
+RECHECK_S = 15.0  # how often an open WebSocket re-checks its token (revoked, user disabled)
+
+
+def _still_valid(rt: Any, token: str) -> bool:
+    try:
+        actor_for_token(rt, token)
+    except ApiError:
+        return False
+    return True
+
 
 @router.get(
     "/api/v1/stats/summary",
@@ -55,14 +65,25 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
         {"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value}
     )
     reader = asyncio.ensure_future(_read(ws, actor, sub, ws.app.state.signalling))
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
     try:
         while not reader.done():
             getter = asyncio.ensure_future(sub.queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
+            done, _ = await asyncio.wait(
+                {getter, reader}, return_when=asyncio.FIRST_COMPLETED, timeout=RECHECK_S
+            )
+            if getter in done:
+                await ws.send_text(getter.result())
+            else:
                 getter.cancel()
-                break
-            await ws.send_text(getter.result())
+                if reader in done:
+                    break
+            if loop.time() - checked >= RECHECK_S:  # signed out or disabled since it opened?
+                checked = loop.time()
+                if not await run_in_threadpool(_still_valid, rt, token):
+                    await ws.close(code=4401, reason="signed out")
+                    break
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
