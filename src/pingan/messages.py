@@ -233,6 +233,48 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Invalid position time (not in the future, nor over 24 hours ago)",
     ),
     "positions.bad_accuracy": ("定位精度无效", "Invalid position accuracy"),
+    "webhook.signature_missing": (
+        "缺少签名：请携带 X-Pingan-Timestamp 与 X-Pingan-Signature 请求头",
+        "Signature missing: send the X-Pingan-Timestamp and X-Pingan-Signature headers",
+    ),
+    "webhook.bad_signature": ("签名无效", "Invalid signature"),
+    "webhook.stale_timestamp": (
+        "请求时间戳超出允许范围（±{window_s} 秒），可能是重放",
+        "Timestamp outside the allowed window (±{window_s} s); possibly a replay",
+    ),
+    "webhook.replayed": (
+        "该投递编号已被处理过（{delivery_id}），请求被拒绝",
+        "Delivery id already processed ({delivery_id}); request refused",
+    ),
+    "webhook.bad_delivery_id": (
+        "请在 X-Pingan-Delivery 请求头中携带唯一投递编号（最长 64 字符）",
+        "Send a unique delivery id (up to 64 characters) in X-Pingan-Delivery",
+    ),
+    "webhook.unknown_subscription": ("订阅不存在或已停用", "No such active subscription"),
+    "webhook.not_permitted": (
+        "只有管理员或指挥长可以管理部门系统对接",
+        "Only admins and commanders manage departmental systems",
+    ),
+    "webhook.bad_url": ("回调地址须为 http(s) 网址", "The URL must be an http(s) address"),
+    "webhook.unknown_event": ("未知的订阅事件：{events}", "Unknown events: {events}"),
+    "webhook.bad_status": ("未知的投递状态：{status}", "Unknown delivery status: {status}"),
+    "webhook.bad_body": (
+        "请求体须为 JSON：{{case_id, action, note, reason, photos}}",
+        "The body must be JSON: {{case_id, action, note, reason, photos}}",
+    ),
+    "webhook.unsupported_action": (
+        "部门系统只能执行签收、退回或处置（accept/return/handle），不能执行“{action}”",
+        "A department's system may accept, return or handle, not '{action}'",
+    ),
+    "webhook.bad_photo": (
+        "照片须为 base64 编码的 JPEG/PNG/WebP，最多 9 张",
+        "Photos must be base64 JPEG/PNG/WebP, at most 9",
+    ),
+    "webhook.delivery_not_found": ("投递记录不存在", "No such delivery"),
+    "webhook.not_dead": (
+        "只能重放死信（当前状态：{status}）",
+        "Only dead letters can be replayed (status: {status})",
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from pingan.api.routers import (
     places,
     stats,
     web,
+    webhooks,
 )
 from pingan.api.routers.open311 import router as open311_router
 from pingan.api.runtime import Runtime
@@ -46,6 +47,8 @@ class BodyLimit:
         limit = (
             self.upload_max_bytes + 64_000
             if scope["path"].endswith("/attachments")
+            else self.upload_max_bytes * 2  # photos arrive base64-encoded in the JSON
+            if scope["path"].startswith("/api/v1/hooks/")
             else self.max_bytes
         )
         headers = dict(scope.get("headers") or [])
@@ -130,7 +133,7 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, webhooks):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

@@ -36,6 +36,7 @@ class UnitOfWork(Protocol):
     rejections: Any
     open311: Any
     patrols: Any
+    webhooks: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

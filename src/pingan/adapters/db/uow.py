@@ -34,6 +34,7 @@ from pingan.adapters.db.records import (
     IdempotencyRepository,
     NotificationRepository,
 )
+from pingan.adapters.db.webhooks import WebhookRepository
 from pingan.domain.access import SYSTEM_ACTOR, Actor, Role
 from pingan.domain.errors import Conflict
 from pingan.domain.events import DomainEvent
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
     rejections: RejectionRepository
     open311: Open311Repository
     patrols: PatrolRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.calendar = CalendarRepository(conn)
         self.open311 = Open311Repository(conn)
         self.patrols = PatrolRepository(conn)
+        self.webhooks = WebhookRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

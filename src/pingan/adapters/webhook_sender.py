@@ -1,0 +1,139 @@
+"""The webhook sender: posts queued deliveries to departments' systems over HTTP (httpx).
+
+It runs in its own thread, never on the API's event loop. Each due delivery is first leased (its
+next try pushed past the request's timeout, committed), then posted with no transaction open,
+then settled in a new transaction. A crash anywhere in between leaves the row pending, so it is
+sent again once the lease runs out: at least once, never lost. Receivers dedupe on
+`X-Pingan-Delivery`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+
+from pingan import __version__
+from pingan.adapters.db.uow import UnitOfWorkFactory
+from pingan.domain.access import SYSTEM_ACTOR
+from pingan.domain.webhooks import RetryPolicy, sign
+from pingan.services import webhooks
+from pingan.services.ports import Env
+
+log = logging.getLogger(__name__)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        env: Env,
+        policy: RetryPolicy,
+        *,
+        timeout_s: float = 10.0,
+        interval_s: float = 1.0,
+        batch: int = 50,
+        jitter: Callable[[], float] = random.random,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.uows = uows
+        self.env = env
+        self.policy = policy
+        self.timeout_s = timeout_s
+        self.interval_s = interval_s
+        self.batch = batch
+        self.jitter = jitter
+        self._client = httpx.Client(
+            timeout=timeout_s,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
+        )
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> dict[str, int]:
+        """Send what is due now; returns how many ended delivered, pending (retry) or dead."""
+        now = self.env.now()
+        lease_until = now + timedelta(seconds=self.timeout_s * 3 + 30)
+        with self.uows(SYSTEM_ACTOR) as uow:
+            due = uow.webhooks.due(now, self.batch)
+            leased = []
+            for d in due:
+                if uow.webhooks.lease(d.id, d.next_attempt_at, lease_until):
+                    sub = uow.webhooks.subscription(d.subscription_id)
+                    if sub is not None:
+                        leased.append((d, sub))
+            uow.commit()
+        outcome = {"delivered": 0, "pending": 0, "dead": 0}
+        for delivery, sub in leased:
+            policy = self.policy
+            if sub.active:
+                ok, code, error = self._post(
+                    sub.url, sub.secret, delivery.id, delivery.event, delivery.body
+                )
+            else:  # nobody to send to any more: straight to the dead letters
+                ok, code, error = False, None, "subscription inactive"
+                policy = RetryPolicy(0, policy.base_s, policy.cap_s)
+            with self.uows(SYSTEM_ACTOR) as uow:
+                status = webhooks.settle(
+                    uow,
+                    delivery.id,
+                    ok=ok,
+                    status_code=code,
+                    error=error,
+                    env=self.env,
+                    policy=policy,
+                    jitter=self.jitter(),
+                )
+            outcome[status] = outcome.get(status, 0) + 1
+        return outcome
+
+    def _post(
+        self, url: str, secret: str, delivery_id: str, event: str, body: str
+    ) -> tuple[bool, int | None, str]:
+        raw = body.encode()
+        ts = int(self.env.now().timestamp())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Pingan-Event": event,
+            "X-Pingan-Delivery": delivery_id,
+            "X-Pingan-Timestamp": str(ts),
+            "X-Pingan-Signature": sign(secret, ts, raw),
+        }
+        try:
+            response = self._client.post(url, content=raw, headers=headers)
+        except httpx.HTTPError as exc:
+            return False, None, f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= response.status_code < 300:
+            return True, response.status_code, ""
+        return False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+
+    def wake(self) -> None:
+        """Look for due deliveries now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="webhook-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=self.timeout_s + 5)
+        self._client.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("webhook sender pass failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
