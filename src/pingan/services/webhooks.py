@@ -160,8 +160,9 @@ def _case_body(case: Case | None, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def record(uows: UnitOfWorkFactory, env: Env, event: DomainEvent) -> int:
-    """Queue one delivery per subscription that wants this event; idempotent per event id, so a
-    redelivered event queues nothing twice. Returns how many were queued now."""
+    """Queue one delivery per subscription that wants this event (and existed when it happened);
+    idempotent per event id, so a redelivered event queues nothing twice. Returns how many were
+    queued now."""
     name = hook_event(event.type, event.payload)
     department_id = event.payload.get("department_id")
     if name is None or not department_id:
@@ -171,7 +172,7 @@ def record(uows: UnitOfWorkFactory, env: Env, event: DomainEvent) -> int:
         subs = [
             s
             for s in uow.webhooks.subscriptions(department_id=str(department_id))
-            if s.active and name in s.events
+            if s.active and name in s.events and s.created_at <= event.occurred_at
         ]
         if not subs:
             return 0
