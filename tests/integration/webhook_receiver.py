@@ -43,7 +43,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+            def do_POST(self) -> None:
                 receiver.attempts += 1
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
