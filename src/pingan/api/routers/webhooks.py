@@ -75,7 +75,7 @@ class HookResultOut(BaseModel):
     "/webhooks",
     response_model=SubscriptionCreatedOut,
     status_code=201,
-    responses=documented(401, 403, 404, 422),
+    responses=documented(400, 401, 403, 404, 422),
     summary="Subscribe a department's system to its cases' events; the secret is shown once",
 )
 def add_subscription(
@@ -193,7 +193,7 @@ _RESULT_BODY = {
 @router.post(
     "/hooks/{subscription_id}/results",
     response_model=HookResultOut,
-    responses=documented(401, 404, 409, 413, 422),
+    responses=documented(400, 401, 404, 409, 413, 422),
     openapi_extra=_RESULT_BODY,
     summary="A department's system posts a handling result (signed; see docs/webhooks.md)",
 )
