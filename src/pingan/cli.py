@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,10 +23,14 @@ import_app = typer.Typer(help="Import data", no_args_is_help=True)
 calendar_app = typer.Typer(help="The working-day calendar", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks", no_args_is_help=True)
+webhooks_app = typer.Typer(
+    help="Departmental systems: webhooks and dead letters", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 UrlOpt = Annotated[
@@ -494,6 +498,86 @@ def import_devices(
         raise typer.Exit(1)
     verb = "would store" if dry_run else "stored"
     console.print(f"[green]{verb}[/] {report.created} new, {report.updated} updated device(s)")
+
+
+def _cli_admin() -> Any:
+    """Whoever runs the CLI holds the database: an administrator over the whole tree."""
+    from pingan.domain.access import Actor, Role
+
+    return Actor(user_id=0, username="cli", role=Role.ADMIN, jurisdiction="")
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    department_id: str,
+    endpoint: Annotated[str, typer.Argument(help="http(s) URL of the department's system")],
+    event: Annotated[
+        list[str] | None, typer.Option(help="event to send (repeatable); default all")
+    ] = None,
+    url: UrlOpt = None,
+) -> None:
+    """Subscribe a department's system; prints the signing secret once."""
+    from pingan.api.runtime import Runtime
+    from pingan.domain.errors import DomainError
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    try:
+        with rt.uows(actor) as uow:
+            created = webhooks.subscribe(
+                uow, actor, department_id, endpoint, tuple(event) if event else None, rt.env
+            )
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    console.print(f"subscription {created.id}: {', '.join(created.events)} -> {created.url}")
+    console.print(f"secret (shown once): [bold]{created.secret}[/]")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    status: Annotated[str | None, typer.Option(help="pending | delivered | dead")] = "dead",
+    url: UrlOpt = None,
+) -> None:
+    """List deliveries; by default the dead-letter list."""
+    from pingan.api.runtime import Runtime
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    with rt.uows(actor, readonly=True) as uow:
+        found = webhooks.deliveries(uow, actor, status)
+    table = Table("delivery", "subscription", "event", "case", "status", "tries", "last error")
+    for d in found:
+        table.add_row(
+            d.id,
+            str(d.subscription_id),
+            d.event,
+            str(d.case_id),
+            d.status,
+            str(d.attempts),
+            d.last_error[:60],
+        )
+    console.print(table)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(delivery_id: str, url: UrlOpt = None) -> None:
+    """Send a dead letter again (the running server's sender picks it up)."""
+    from pingan.api.runtime import Runtime
+    from pingan.domain.errors import DomainError
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    try:
+        with rt.uows(actor) as uow:
+            webhooks.replay(uow, actor, delivery_id, rt.env)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]queued[/] {delivery_id}")
 
 
 if __name__ == "__main__":

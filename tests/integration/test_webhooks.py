@@ -367,3 +367,26 @@ def test_only_admins_and_commanders_manage_departmental_systems(
         json={"department_id": dept, "url": receiver.url, "events": ["case.reported"]},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "webhook.unknown_event"
+
+
+def test_an_operator_subscribes_and_replays_from_the_command_line(
+    world: World, admin: Any, receiver: Receiver
+) -> None:
+    from typer.testing import CliRunner
+
+    from pingan.cli import app
+
+    _case, dept = _filed(world)
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["webhooks", "add", dept, receiver.url, "--event", "case.closed", "--url", world.url]
+    )
+    assert added.exit_code == 0, added.output
+    assert "whsec_" in added.output
+    [sub] = [s for s in admin.get("/api/v1/webhooks").json() if s["url"] == receiver.url]
+    assert sub["events"] == ["case.closed"]
+    listed = runner.invoke(app, ["webhooks", "deliveries", "--url", world.url])
+    assert listed.exit_code == 0, listed.output
+    missing = runner.invoke(app, ["webhooks", "replay", "no-such-id", "--url", world.url])
+    assert missing.exit_code == 2 and "webhook.delivery_not_found" in missing.output
+    admin.delete(f"/api/v1/webhooks/{sub['id']}")

@@ -57,11 +57,16 @@ class Created:
     secret: str  # shown once, at creation
 
 
+def _covers(scope: str, path: str) -> bool:
+    """Whether a jurisdiction contains a place; the empty scope is the whole tree."""
+    return not scope or is_within(path, scope)
+
+
 def _check_manager(uow: UnitOfWork, actor: Actor, department_id: str) -> Any:
     if actor.role not in MANAGERS:
         raise Forbidden("webhook.not_permitted")
     dept = uow.departments.get(department_id)
-    if dept is None or not is_within(dept.unit_path, actor.jurisdiction):
+    if dept is None or not _covers(actor.jurisdiction, dept.unit_path):
         raise NotFound("dispatch.unknown_department", department_id=department_id)
     return dept
 
@@ -265,7 +270,7 @@ def replay(uow: UnitOfWork, actor: Actor, delivery_id: str, env: Env) -> Any:
     delivery = uow.webhooks.delivery(delivery_id)
     sub = uow.webhooks.subscription(delivery.subscription_id) if delivery else None
     dept = uow.departments.get(sub.department_id) if sub else None
-    if delivery is None or dept is None or not is_within(dept.unit_path, actor.jurisdiction):
+    if delivery is None or dept is None or not _covers(actor.jurisdiction, dept.unit_path):
         raise NotFound("webhook.delivery_not_found", delivery_id=delivery_id)
     if delivery.status != "dead":
         raise InvalidInput("webhook.not_dead", status=delivery.status)
