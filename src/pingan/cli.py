@@ -500,6 +500,68 @@ def import_devices(
     console.print(f"[green]{verb}[/] {report.created} new, {report.updated} updated device(s)")
 
 
+@import_app.command("cases")
+def import_cases(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or xlsx")
+    ],
+    dry_run: Annotated[bool, typer.Option(help="check every row, store nothing")] = False,
+    crs: Annotated[str, typer.Option(help="datum of lng/lat: wgs84 | gcj02 | bd09")] = "wgs84",
+    url: UrlOpt = None,
+) -> None:
+    """Import historic (finished) cases; idempotent on external_id. Columns: docs/import.md."""
+    from pingan.adapters.case_files import read_case_sheet
+    from pingan.api.runtime import Runtime
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.domain.errors import DomainError
+    from pingan.domain.geo import CRS
+    from pingan.messages import message
+    from pingan.services import case_import
+
+    rt = Runtime.build(_settings(url))
+    try:
+        sheet = read_case_sheet(file.read_bytes(), file.name)
+        report = case_import.check(
+            rt.uows, SYSTEM_ACTOR, sheet, rt.env, source=file.name, crs=CRS(crs)
+        )
+    except (DomainError, ValueError) as exc:
+        code = getattr(exc, "code", "import.bad_crs")
+        console.print(f"[red]{code}[/] {message(code, 'zh-CN', getattr(exc, 'params', {}))}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{file.name} ({sheet.encoding}): {report.rows} row(s), {len(report.ready)} to import, "
+        f"{len(report.already)} imported before, {len(report.problems)} bad"
+    )
+    for p in report.problems[:500]:
+        text = message(p.code, "zh-CN", p.params) + " / " + message(p.code, "en", p.params)
+        console.print(f"[red]line {p.line}[/] {p.external_id} {p.code}: {text}", soft_wrap=True)
+    if dry_run:
+        for r in report.ready[:200]:
+            console.print(f"line {r.line} {r.external_id} -> {r.grid_path} ({r.state.value})")
+        raise typer.Exit(1 if report.problems else 0)
+    if report.problems:
+        console.print("[red]nothing imported[/]: fix the rows above")
+        raise typer.Exit(1)
+    with Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("cases", total=len(report.ready))
+        done = case_import.import_cases(
+            rt.uows,
+            SYSTEM_ACTOR,
+            sheet,
+            rt.env,
+            source=file.name,
+            crs=CRS(crs),
+            progress=lambda n: bar.advance(task, n),
+        )
+    console.print(f"[green]imported[/] {done.imported} case(s); {len(done.already)} skipped")
+
+
 def _cli_admin() -> Any:
     """Whoever runs the CLI holds the database: an administrator over the whole tree."""
     from pingan.domain.access import Actor, Role

@@ -275,6 +275,65 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "只能重放死信（当前状态：{status}）",
         "Only dead letters can be replayed (status: {status})",
     ),
+    "import.bad_rows": (
+        "有 {count} 行数据有误，未导入任何案件",
+        "{count} bad row(s): nothing was imported",
+    ),
+    "import.not_permitted": ("只有管理员可以导入历史案件", "Only administrators import cases"),
+    "import.bad_encoding": (
+        "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV",
+        "Unknown encoding: save the CSV as UTF-8 or GBK",
+    ),
+    "import.bad_csv": ("CSV 格式错误：{reason}", "Malformed CSV: {reason}"),
+    "import.bad_xlsx": ("无法读取该 xlsx 文件", "Cannot read this xlsx file"),
+    "import.empty": ("文件中没有数据", "The file has no rows"),
+    "import.missing_columns": ("缺少必需的列：{columns}", "Missing columns: {columns}"),
+    "import.case.missing_field": ("缺少“{field}”", "'{field}' is missing"),
+    "import.case.too_long": ("“{field}”超过 {max} 个字符", "'{field}' is longer than {max}"),
+    "import.case.bad_number": ("“{field}”不是有效数字", "'{field}' is not a number"),
+    "import.case.bad_time": (
+        "“{field}”不是有效时间（如 2025-03-01 09:30，默认北京时间）",
+        "'{field}' is not a time (e.g. 2025-03-01 09:30, China time unless an offset is given)",
+    ),
+    "import.case.unknown_category": ("未知的案件类别：{code}", "Unknown category: {code}"),
+    "import.case.bad_crs": (
+        "坐标系须为 wgs84、gcj02 或 bd09（{crs}）",
+        "The CRS must be wgs84, gcj02 or bd09 ({crs})",
+    ),
+    "import.case.bad_place": ("坐标无效（{reason}）", "Invalid coordinates ({reason})"),
+    "import.case.outside_grids": (
+        "位置（{lng}, {lat}）不在任何网格内",
+        "The place ({lng}, {lat}) is in no grid",
+    ),
+    "import.case.outside_jurisdiction": (
+        "位置超出您的管辖范围",
+        "The place is outside your jurisdiction",
+    ),
+    "import.case.bad_state": (
+        "状态须为已结案、已评价或不予立案（{state}）",
+        "The state must be closed, evaluated or rejected ({state})",
+    ),
+    "import.case.closed_before_reported": (
+        "结案时间早于上报时间",
+        "Closed before it was reported",
+    ),
+    "import.case.in_future": ("时间晚于当前时间", "The time is in the future"),
+    "import.case.bad_satisfaction": (
+        "满意度须为 1 至 5 的整数，且仅用于已结案案件",
+        "Satisfaction must be a whole number 1 to 5, on a closed case",
+    ),
+    "import.case.bad_urgency": (
+        "紧急程度须为一般、紧急或特急（{urgency}）",
+        "Urgency must be routine, urgent or critical ({urgency})",
+    ),
+    "import.case.unknown_department": (
+        "未知的处置部门：{department_id}",
+        "Unknown department: {department_id}",
+    ),
+    "import.case.duplicate_in_file": (
+        "外部编号在文件中重复出现",
+        "The external id appears more than once in the file",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from pingan.api.routers import (
     admin,
     auth,
     cases,
+    imports,
     iot,
     live,
     media,
@@ -46,7 +47,7 @@ class BodyLimit:
             return
         limit = (
             self.upload_max_bytes + 64_000
-            if scope["path"].endswith("/attachments")
+            if scope["path"].endswith(("/attachments", "/imports/cases"))
             else self.upload_max_bytes * 2  # photos arrive base64-encoded in the JSON
             if scope["path"].startswith("/api/v1/hooks/")
             else self.max_bytes
@@ -133,7 +134,7 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, webhooks):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, webhooks, imports):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

@@ -37,6 +37,7 @@ class UnitOfWork(Protocol):
     open311: Any
     patrols: Any
     webhooks: Any
+    case_imports: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -1,6 +1,8 @@
 """Tables of departmental webhooks: subscriptions, the deliveries made for them (the retry queue
 and, with status `dead`, the dead-letter list), and the delivery ids already accepted from a
-department (nonces that refuse replays). They share the schema's `metadata`."""
+department (nonces that refuse replays). Also the external ids of historic cases imported from
+departments' and earlier systems' files, which make an import idempotent. They share the schema's
+`metadata`."""
 
 from __future__ import annotations
 
@@ -63,4 +65,13 @@ webhook_nonces = Table(
     Column("delivery_id", String(64), primary_key=True),
     Column("received_at", TS, nullable=False),
     Index("ix_webhook_nonces_received", "received_at"),
+)
+
+case_imports = Table(
+    "case_imports",
+    metadata,
+    Column("external_id", String(128), primary_key=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("imported_at", TS, nullable=False),
 )

@@ -1,4 +1,4 @@
-"""departmental webhooks, deliveries and the dead-letter list
+"""departmental webhooks, deliveries and the dead-letter list; imported case ids
 
 Revision ID: 0006
 Revises: 0005
@@ -94,7 +94,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_webhook_nonces_received", ["received_at"])
 
 
+    op.create_table(
+        "case_imports",
+        sa.Column("external_id", sa.String(length=128), nullable=False),
+        sa.Column("case_id", _ID, nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("imported_at", _TS, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_imports_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("external_id", name=op.f("pk_case_imports")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("case_imports")
     with op.batch_alter_table("webhook_nonces") as batch_op:
         batch_op.drop_index("ix_webhook_nonces_received")
     op.drop_table("webhook_nonces")
