@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from pingan.adapters.db.webhook_tables import webhook_nonces
 from pingan.adapters.webhook_sender import WebhookSender
 from pingan.demo.photos import striped_png
 from pingan.domain.webhooks import RetryPolicy, sign
@@ -390,3 +392,50 @@ def test_an_operator_subscribes_and_replays_from_the_command_line(
     missing = runner.invoke(app, ["webhooks", "replay", "no-such-id", "--url", world.url])
     assert missing.exit_code == 2 and "webhook.delivery_not_found" in missing.output
     admin.delete(f"/api/v1/webhooks/{sub['id']}")
+
+
+def test_a_delivery_in_flight_when_the_sender_dies_is_sent_again_after_its_lease(
+    world: World,
+    admin: Any,
+    receiver: Receiver,
+    sender: WebhookSender,
+    subscribed: tuple[dict[str, Any], str],
+) -> None:
+    sub, dept = subscribed
+    case, _ = _filed(world)
+    _dispatch(world, case, dept)
+    world.rt.relay.drain()
+    [pending] = _mine(admin, sub, "pending")
+    with world.rt.uows() as uow:  # a sender leased it, then the process died before settling
+        due = uow.webhooks.delivery(pending["id"])
+        assert uow.webhooks.lease(due.id, due.next_attempt_at, world.clock.now.replace(year=2099))
+        uow.commit()
+    sender.run_once()
+    assert receiver.accepted == []  # still leased: no second sender posts it meanwhile
+
+    with world.rt.uows() as uow:  # the lease runs out
+        assert uow.webhooks.lease(due.id, world.clock.now.replace(year=2099), world.clock.now)
+        uow.commit()
+    sender.run_once()
+    assert [d["id"] for d in receiver.accepted] == [pending["id"]]
+
+
+def test_nonces_older_than_twice_the_window_are_forgotten(
+    world: World, subscribed: tuple[dict[str, Any], str]
+) -> None:
+    sub, dept = subscribed
+    case, _ = _filed(world)
+    case = _dispatch(world, case, dept)
+    assert _post_result(world, sub, {"case_id": case["id"], "action": "accept"}).status_code == 200
+    with world.rt.uows() as uow:
+        assert (
+            uow.connection.execute(select(func.count()).select_from(webhook_nonces)).scalar_one()
+            >= 1
+        )
+    world.clock.advance(seconds=601)
+    webhooks.forget_old_nonces(world.rt.uows, world.rt.env, 300)
+    with world.rt.uows() as uow:
+        assert (
+            uow.connection.execute(select(func.count()).select_from(webhook_nonces)).scalar_one()
+            == 0
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ from pingan.services import webhooks
 from pingan.services.ports import Env
 
 log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 600.0
 
 
 class WebhookSender:
@@ -39,6 +41,7 @@ class WebhookSender:
         batch: int = 50,
         jitter: Callable[[], float] = random.random,
         transport: httpx.BaseTransport | None = None,
+        nonce_window_s: int | None = None,
     ) -> None:
         self.uows = uows
         self.env = env
@@ -47,6 +50,8 @@ class WebhookSender:
         self.interval_s = interval_s
         self.batch = batch
         self.jitter = jitter
+        self.nonce_window_s = nonce_window_s
+        self._swept_at = 0.0
         self._client = httpx.Client(
             timeout=timeout_s,
             follow_redirects=False,
@@ -114,6 +119,13 @@ class WebhookSender:
             return True, response.status_code, ""
         return False, response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
 
+    def _sweep(self) -> None:
+        """Every few minutes, drop incoming nonces the replay window already protects."""
+        if self.nonce_window_s is None or time.monotonic() - self._swept_at < SWEEP_EVERY_S:
+            return
+        self._swept_at = time.monotonic()
+        webhooks.forget_old_nonces(self.uows, self.env, self.nonce_window_s)
+
     def wake(self) -> None:
         """Look for due deliveries now rather than at the next poll."""
         self._wake.set()
@@ -133,6 +145,7 @@ class WebhookSender:
         while not self._stop.is_set():
             try:
                 self.run_once()
+                self._sweep()
             except Exception:
                 log.exception("webhook sender pass failed")
             self._wake.wait(self.interval_s)

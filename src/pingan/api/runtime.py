@@ -168,6 +168,7 @@ def make_webhook_sender(uows: UnitOfWorkFactory, env: Env, settings: Settings) -
         policy,
         timeout_s=settings.webhook_timeout_s,
         interval_s=settings.webhook_interval_s,
+        nonce_window_s=settings.webhook_replay_window_s,
     )
 
 
