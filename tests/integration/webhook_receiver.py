@@ -34,6 +34,7 @@ class Receiver:
         self.rejected: list[str] = []
         self.attempts = 0
         self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -44,8 +45,12 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                receiver.attempts += 1
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    self._receive(body)
+
+            def _receive(self, body: bytes) -> None:
+                receiver.attempts += 1
                 try:
                     verify(
                         receiver.secret,

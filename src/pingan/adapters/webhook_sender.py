@@ -14,7 +14,9 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -42,6 +44,7 @@ class WebhookSender:
         jitter: Callable[[], float] = random.random,
         transport: httpx.BaseTransport | None = None,
         nonce_window_s: int | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.uows = uows
         self.env = env
@@ -58,6 +61,7 @@ class WebhookSender:
             transport=transport,
             headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
         )
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-post")
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -76,28 +80,25 @@ class WebhookSender:
                         leased.append((d, sub))
             uow.commit()
         outcome = {"delivered": 0, "pending": 0, "dead": 0}
-        for delivery, sub in leased:
-            policy = self.policy
-            if sub.active:
-                ok, code, error = self._post(
-                    sub.url, sub.secret, delivery.id, delivery.event, delivery.body
-                )
-            else:  # nobody to send to any more: straight to the dead letters
-                ok, code, error = False, None, "subscription inactive"
-                policy = RetryPolicy(0, policy.base_s, policy.cap_s)
-            with self.uows(SYSTEM_ACTOR) as uow:
-                status = webhooks.settle(
-                    uow,
-                    delivery.id,
-                    ok=ok,
-                    status_code=code,
-                    error=error,
-                    env=self.env,
-                    policy=policy,
-                    jitter=self.jitter(),
-                )
-            outcome[status] = outcome.get(status, 0) + 1
+        if not leased:
+            return outcome
+        # posts run side by side, so one slow receiver does not hold up every other department
+        attempts = list(self._pool.map(self._attempt, leased))
+        with self.uows(SYSTEM_ACTOR) as uow:
+            for status in webhooks.settle(uow, attempts, self.env):
+                outcome[status] = outcome.get(status, 0) + 1
         return outcome
+
+    def _attempt(self, leased: tuple[Any, Any]) -> webhooks.Attempt:
+        delivery, sub = leased
+        if not sub.active:  # nobody to send to any more: straight to the dead letters
+            return webhooks.Attempt(
+                delivery.id, False, None, "subscription inactive", RetryPolicy(0, 0, 0), 0.0
+            )
+        ok, code, error = self._post(
+            sub.url, sub.secret, delivery.id, delivery.event, delivery.body
+        )
+        return webhooks.Attempt(delivery.id, ok, code, error, self.policy, self.jitter())
 
     def _post(
         self, url: str, secret: str, delivery_id: str, event: str, body: str
@@ -139,6 +140,7 @@ class WebhookSender:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=self.timeout_s + 5)
+        self._pool.shutdown(wait=True)
         self._client.close()
 
     def _loop(self) -> None:

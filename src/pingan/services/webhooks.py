@@ -217,40 +217,47 @@ def record(uows: UnitOfWorkFactory, env: Env, event: DomainEvent) -> int:
     return queued
 
 
-def settle(
-    uow: UnitOfWork,
-    delivery_id: str,
-    *,
-    ok: bool,
-    status_code: int | None,
-    error: str,
-    env: Env,
-    policy: RetryPolicy,
-    jitter: float,
-) -> str:
-    """Record one attempt's outcome: delivered, pending (with the next try), or dead."""
-    delivery = uow.webhooks.delivery(delivery_id)
-    if delivery is None:
-        return "missing"
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one POST of a delivery came to."""
+
+    delivery_id: str
+    ok: bool
+    status_code: int | None
+    error: str
+    policy: RetryPolicy
+    jitter: float
+
+
+def settle(uow: UnitOfWork, attempts: list[Attempt], env: Env) -> list[str]:
+    """Record a batch of attempts in one transaction: each delivered, pending (with its next
+    try), or dead. Returns the new status of each."""
     now = env.now()
-    attempts = delivery.attempts + 1
-    if ok:
-        status, next_at = "delivered", now
-    else:
-        delay = policy.next_delay(attempts, jitter)
-        status = "dead" if delay is None else "pending"
-        next_at = now if delay is None else now + timedelta(seconds=delay)
-    uow.webhooks.record_attempt(
-        delivery_id,
-        status=status,
-        attempts=attempts,
-        next_attempt_at=next_at,
-        last_status=status_code,
-        last_error="" if ok else error,
-        now=now,
-    )
+    statuses = []
+    for a in attempts:
+        delivery = uow.webhooks.delivery(a.delivery_id)
+        if delivery is None:
+            statuses.append("missing")
+            continue
+        tries = delivery.attempts + 1
+        if a.ok:
+            status, next_at = "delivered", now
+        else:
+            delay = a.policy.next_delay(tries, a.jitter)
+            status = "dead" if delay is None else "pending"
+            next_at = now if delay is None else now + timedelta(seconds=delay)
+        uow.webhooks.record_attempt(
+            a.delivery_id,
+            status=status,
+            attempts=tries,
+            next_attempt_at=next_at,
+            last_status=a.status_code,
+            last_error="" if a.ok else a.error,
+            now=now,
+        )
+        statuses.append(status)
     uow.commit()
-    return status
+    return statuses
 
 
 def deliveries(uow: UnitOfWork, actor: Actor, status: str | None) -> list[Any]:
