@@ -62,6 +62,12 @@ def test_a_request_at_the_edge_of_the_window_is_accepted() -> None:
     assert verify(SECRET, str(ts), sign(SECRET, ts, b"x"), b"x", NOW, 300) == ts
 
 
+@given(signature=st.text(max_size=80))
+def test_any_signature_header_text_is_refused_cleanly(signature: str) -> None:
+    with pytest.raises(SignatureRejected):
+        verify(SECRET, str(TS), signature or "x", b"{}", NOW, 300)
+
+
 def test_a_non_numeric_timestamp_is_refused() -> None:
     with pytest.raises(SignatureRejected):
         verify(SECRET, "yesterday", "sha256=00", b"", NOW, 300)

@@ -64,7 +64,8 @@ def verify(
         ts = int(timestamp)
     except ValueError:
         raise SignatureRejected("webhook.bad_signature") from None
-    if not hmac.compare_digest(sign(secret, ts, body), signature.strip()):
+    given = signature.strip().encode("utf-8", "surrogateescape")  # any bytes, never a crash
+    if not hmac.compare_digest(sign(secret, ts, body).encode(), given):
         raise SignatureRejected("webhook.bad_signature")
     if abs(now.timestamp() - ts) > window_s:
         raise SignatureRejected("webhook.stale_timestamp", window_s=window_s)
