@@ -439,3 +439,23 @@ def test_nonces_older_than_twice_the_window_are_forgotten(
             uow.connection.execute(select(func.count()).select_from(webhook_nonces)).scalar_one()
             == 0
         )
+
+
+def test_supervision_and_closing_of_the_departments_cases_are_sent_too(
+    world: World,
+    receiver: Receiver,
+    sender: WebhookSender,
+    subscribed: tuple[dict[str, Any], str],
+) -> None:
+    _sub, dept = subscribed
+    case, _ = _filed(world)
+    case = _dispatch(world, case, dept)
+    commander = world.client(f"cmd.{world.town().unit.code}")
+    r = world.act(commander, case, "supervise", note="请加快处置")
+    assert r.status_code == 200, r.text
+    world.rt.relay.drain()
+    sender.run_once()
+    events = {d["event"] for d in receiver.accepted if d["case"]["id"] == case["id"]}
+    assert events == {"case.dispatched", "case.supervised"}  # posted side by side: any order
+    [supervised] = [d for d in receiver.accepted if d["event"] == "case.supervised"]
+    assert supervised["case"]["supervision_count"] == 1
