@@ -40,6 +40,8 @@ class UnitOfWork(Protocol):
     audit: Any
     hotline: Any
     calls: Any
+    webhooks: Any
+    case_imports: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.audit import AuditRepository
 from pingan.adapters.db.calls import CallRepository
+from pingan.adapters.db.case_imports import CaseImportRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
@@ -38,6 +39,7 @@ from pingan.adapters.db.records import (
     IdempotencyRepository,
     NotificationRepository,
 )
+from pingan.adapters.db.webhooks import WebhookRepository
 from pingan.domain.access import SYSTEM_ACTOR, Actor, Role
 from pingan.domain.errors import Conflict
 from pingan.domain.events import DomainEvent
@@ -69,6 +71,8 @@ class SqlUnitOfWork:
     audit: AuditRepository
     hotline: HotlineRepository
     calls: CallRepository
+    webhooks: WebhookRepository
+    case_imports: CaseImportRepository
 
     def __init__(
         self,
@@ -113,6 +117,8 @@ class SqlUnitOfWork:
         self.audit = AuditRepository(conn)
         self.hotline = HotlineRepository(conn)
         self.calls = CallRepository(conn)
+        self.webhooks = WebhookRepository(conn)
+        self.case_imports = CaseImportRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

@@ -9,6 +9,7 @@ from pingan.adapters.db import (
     hotline_tables,  # noqa: F401  (registers its tables)
     iot_tables,  # noqa: F401  (registers its tables)
     patrol_tables,  # noqa: F401  (registers its tables)
+    webhook_tables,  # noqa: F401  (registers its tables)
 )
 from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.tables import metadata
