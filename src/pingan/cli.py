@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pingan.cli_intake import evaluate_app, export_app
+from pingan.cli_intake import train as train_command
 from pingan.config import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(export_app, name="export")
+app.command("train")(train_command)
 console = Console()
 
 UrlOpt = Annotated[

@@ -47,3 +47,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_s: int = 900
     cors_origins: list[str] = []
+    model_dir: Path = Field(
+        default=Path("var/models"),
+        description="Where `pingan train` writes the intake classifier and the server reads it",
+    )

@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from pingan.adapters.db.case_texts import CaseTextRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
     rejections: RejectionRepository
     open311: Open311Repository
     patrols: PatrolRepository
+    case_texts: CaseTextRepository
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.calendar = CalendarRepository(conn)
         self.open311 = Open311Repository(conn)
         self.patrols = PatrolRepository(conn)
+        self.case_texts = CaseTextRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)
