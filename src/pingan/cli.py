@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pingan.cli_intake import evaluate_app, export_app
+from pingan.cli_intake import evaluate_app, export_app, import_addresses
 from pingan.cli_intake import train as train_command
 from pingan.config import Settings
 
@@ -32,6 +32,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(export_app, name="export")
 app.command("train")(train_command)
+import_app.command("addresses")(import_addresses)
 console = Console()
 
 UrlOpt = Annotated[

@@ -268,3 +268,42 @@ def export_training_data(
             writer.writerow([text, cat, cat[:3], dept])
             n += 1
     console.print(f"{n:,} rows written to {out}")
+
+
+def import_addresses(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, UTF-8 or GBK")],
+    crs: Annotated[str, typer.Option(help="datum of rows without a crs column")] = "wgs84",
+    source: Annotated[str, typer.Option(help="where the list came from")] = "",
+    dry_run: Annotated[bool, typer.Option(help="check every row, store nothing")] = False,
+    url: UrlOpt = None,
+) -> None:
+    """Load the address registry: columns address,lng,lat[,crs] (or 地址,经度,纬度[,坐标系])."""
+    from pingan.adapters.address_files import read_addresses
+    from pingan.api.runtime import Runtime
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.domain.errors import DomainError
+    from pingan.domain.geo import CRS
+    from pingan.services.geocoding import register_addresses
+
+    try:
+        rows, errors = read_addresses(file, CRS(crs))
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from None
+    rt = Runtime.build(_settings(url))
+    with rt.uows(SYSTEM_ACTOR) as uow:
+        report = register_addresses(
+            uow, rows, rt.env, source=source or file.name, dry_run=dry_run or bool(errors)
+        )
+    problems = errors + report.errors
+    for row, text, code in problems[:200]:
+        console.print(f"[red]row {row}[/] {text}: {code}", soft_wrap=True)
+    rt.engine.dispose()
+    if problems:
+        console.print(
+            f"[red]nothing stored[/]: {len(problems)} bad row(s) of {len(rows) + len(errors)}"
+        )
+        raise typer.Exit(1)
+    if dry_run:
+        console.print(f"[green]all {len(rows)} rows can be stored[/]")
+    else:
+        console.print(f"[green]stored[/] {report.stored} address(es)")

@@ -263,6 +263,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Columns: {columns}",
     ),
     "dataset.bad_row": ("第 {row} 行：{problem}", "Row {row}: {problem}"),
+    "geocode.query_required": ("请输入地址", "Enter an address"),
+    "geocode.query_too_long": (
+        "地址过长（最多 {max} 字）",
+        "The address is too long (at most {max})",
+    ),
+    "address.unplaceable": (
+        "地址缺少“路+门牌号”或小区名，无法登记",
+        "The address names neither a road and number nor a compound",
+    ),
 }
 
 

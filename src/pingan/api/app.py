@@ -16,6 +16,7 @@ from pingan.api.routers import (
     admin,
     auth,
     cases,
+    geocode,
     intake,
     iot,
     live,
@@ -131,7 +132,7 @@ def create_app(
     )
     app.state.runtime = rt
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, intake):
+    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, intake, geocode):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

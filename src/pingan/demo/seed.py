@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import shapely
 
 from pingan.adapters.spatial import bbox, to_wkb
+from pingan.demo.addresses import seed_addresses
 from pingan.demo.city import DemoCity, DemoUnit
 from pingan.demo.photos import striped_png
 from pingan.domain.access import Actor, Role
@@ -50,6 +51,7 @@ class SeedReport:
     open_cases: int = 0
     facilities: int = 0
     devices: int = 0
+    addresses: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -129,6 +131,9 @@ def seed(
     with uow_factory(system) as uow:
         report.facilities, report.devices = seed_devices(uow, city, env, random.Random(seed_value))
         uow.commit()
+
+    with uow_factory(system) as uow:
+        report.addresses = seed_addresses(uow, city, env)
 
     with uow_factory(system) as uow:
         people = _People.load(uow, city)

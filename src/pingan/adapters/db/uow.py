@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from pingan.adapters.db.addresses import AddressRepository
 from pingan.adapters.db.case_texts import CaseTextRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     open311: Open311Repository
     patrols: PatrolRepository
     case_texts: CaseTextRepository
+    addresses: AddressRepository
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class SqlUnitOfWork:
         self.open311 = Open311Repository(conn)
         self.patrols = PatrolRepository(conn)
         self.case_texts = CaseTextRepository(conn)
+        self.addresses = AddressRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)
