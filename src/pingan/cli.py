@@ -159,10 +159,14 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     console.print(
         f"seeded {report.units} units ({report.grids} grids), {report.departments} departments, "
         f"{report.users} users, {report.facilities} facilities, {report.devices} devices, "
+        f"{report.addresses} addresses, "
         f"{report.cases} cases ({report.open_cases} open). "
         "[dim]Towns, communities, grids and people are generated (模拟数据); "
         "district boundaries are real, converted from GCJ-02.[/]"
     )
+    from pingan.cli_intake import train_demo_model
+
+    train_demo_model(settings)
     return list(report.logins)
 
 

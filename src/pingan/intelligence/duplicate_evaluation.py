@@ -28,6 +28,7 @@ class Pair:
     a: Report
     b: Report
     duplicate: bool
+    kind: str = ""  # how the pair was made, when the file says (same_incident, ...)
 
 
 def _time(value: str) -> datetime:
@@ -44,6 +45,7 @@ def read_pairs(path: Path) -> list[Pair]:
     if missing or label_col is None:
         raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
     col = {name: lowered.index(name) for name in [*needed, label_col]}
+    kind_col = lowered.index("kind") if "kind" in lowered else None
     pairs = []
     for n, row in enumerate(table.rows, start=2):
         try:
@@ -62,7 +64,8 @@ def read_pairs(path: Path) -> list[Pair]:
             ]
         except (IndexError, ValueError) as exc:
             raise InvalidInput("dataset.bad_row", row=n, problem=str(exc)) from None
-        pairs.append(Pair(reports[0], reports[1], label in YES))
+        kind = row[kind_col].strip() if kind_col is not None and kind_col < len(row) else ""
+        pairs.append(Pair(reports[0], reports[1], label in YES, kind))
     if not pairs:
         raise InvalidInput("dataset.empty")
     return pairs
@@ -72,6 +75,7 @@ def read_pairs(path: Path) -> list[Pair]:
 class Scored:
     scores: list[float]
     labels: list[bool]
+    kinds: list[str]
 
     def at(self, threshold: float) -> tuple[float, float, float]:
         """Precision, recall and F1 when pairs scoring at least `threshold` are offered."""
@@ -90,7 +94,11 @@ class Scored:
 def score_pairs(pairs: Sequence[Pair], window: Window) -> Scored:
     """Scores in the order the service would see them: b is the new report, a the open case."""
     values = [score(p.b, p.a, window) for p in pairs]
-    return Scored([v if v is not None else 0.0 for v in values], [p.duplicate for p in pairs])
+    return Scored(
+        [v if v is not None else 0.0 for v in values],
+        [p.duplicate for p in pairs],
+        [p.kind for p in pairs],
+    )
 
 
 def report(scored: Scored, window: Window) -> dict[str, Any]:
@@ -115,6 +123,18 @@ def report(scored: Scored, window: Window) -> dict[str, Any]:
             "precision": round(best[1], 4),
             "recall": round(best[2], 4),
             "f1": round(_f1(best[1], best[2]), 4),
+        },
+        "offered_by_kind": {
+            kind: round(
+                sum(
+                    s >= window.min_score
+                    for s, k in zip(scored.scores, scored.kinds, strict=True)
+                    if k == kind
+                )
+                / scored.kinds.count(kind),
+                4,
+            )
+            for kind in sorted(set(scored.kinds) - {""})
         },
         "curve": [
             {"threshold": t, "precision": round(p, 4), "recall": round(r, 4)}
