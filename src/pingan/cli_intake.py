@@ -251,7 +251,8 @@ def export_training_data(
     out: Annotated[Path, typer.Argument(help="CSV file to write (UTF-8 with BOM, Excel-friendly)")],
     url: UrlOpt = None,
 ) -> None:
-    """The case history as (text, category, major, department) rows for `evaluate intake`."""
+    """The case history as rows for `evaluate intake`: text (title and description), the
+    description alone, category, its major (大类) and the dispatched department kind."""
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.uow import UnitOfWorkFactory
     from pingan.domain.access import SYSTEM_ACTOR
@@ -264,10 +265,11 @@ def export_training_data(
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["text", "category", "major", "department"])
+        writer.writerow(["text", "description", "category", "major", "department"])
         n = 0
         for text, cat, dept in iter_training_rows(history):
-            writer.writerow([text, cat, cat[:3], dept])
+            _title, _, description = text.partition("\n")
+            writer.writerow([text, description, cat, cat[:3], dept])
             n += 1
     console.print(f"{n:,} rows written to {out}")
 

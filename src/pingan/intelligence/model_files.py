@@ -48,6 +48,7 @@ def save(directory: Path, model: TextModel, meta: dict[str, Any]) -> Path:
         os.fsync(f.fileno())
     document = {**meta, "format": FORMAT, "arrays": arrays_name, "heads": heads}
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".classifier-", suffix=".json")
+    os.chmod(tmp, 0o644)  # readable by a server running as another user, like the arrays
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(document, f, ensure_ascii=False, indent=1)
     target = directory / META
