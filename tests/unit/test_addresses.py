@@ -32,6 +32,8 @@ from pingan.domain.addresses import normalise, parse_address
         ("秀洲区王店镇 梅北路 1-3号", {"district": "秀洲区", "town": "王店镇", "road": "梅北路",
                                      "number": "1-3"}),
         ("阳光花园路1号", {"road": "阳光花园路", "number": "1"}),
+        ("沈荡镇绿城花园7幢", {"town": "沈荡镇", "compound": "绿城花园", "building": "7"}),
+        ("七星街道环城西路32号", {"town": "七星街道", "road": "环城西路", "number": "32"}),
         ("阳光小区中山路88号", {"compound": "阳光小区", "road": "中山路", "number": "88"}),
         ("平湖市当湖街道建设新村5幢", {"city": "平湖市", "town": "当湖街道",
                                       "compound": "建设新村", "building": "5"}),

@@ -28,10 +28,12 @@ _TOWN = re.compile(r"[^" + _BOUND + r"路街]{1,8}?(?:街道|镇镇|乡镇|镇|�
 _COMMUNITY = re.compile(r"[^省市区县号路街幢栋]{1,12}?(?:社区|(?<!新)村)(?![路街道巷弄])")
 _ROAD = re.compile(r"[^\d号幢栋单元室]{1,12}?(?:大道|大街|路|街(?!道)|巷|弄)")
 _NUMBER = re.compile(r"(\d+(?:[-之]\d+)?)(?:号|弄)")
+# A one-character ending (苑, 园, 城...) ends a compound name only where a building number or the
+# end follows, so 绿城花园 is not 绿城 and 环城西路 is a road.
 _COMPOUND = re.compile(
     r"[^\d号幢栋单元室路]{1,12}?"
-    r"(?:小区|花园|公寓|家园|新村|新苑|嘉苑|名苑|苑|府|庭|园|大厦|广场|名邸|公馆|城|里|坊)"
-    r"(?![路街巷弄大])"
+    r"(?:(?:小区|花园|公寓|家园|新村|新苑|嘉苑|名苑|大厦|广场|名邸|公馆)(?![路街巷弄大])"
+    r"|(?:苑|府|庭|园|城|里|坊)(?=\d|[幢栋]|$))"
 )
 _BUILDING = re.compile(r"(\d+)(?:幢|栋|号楼|座|#楼|#)")
 _UNIT = re.compile(r"(\d+)单元")
