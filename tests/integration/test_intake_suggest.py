@@ -3,6 +3,7 @@ history by `pingan train`."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,16 @@ def test_auditors_who_cannot_report_get_no_suggestions(world: World, model_dir: 
     runner.invoke(app, ["train", "--url", world.url, "--out", str(model_dir)])
     r = world.client("auditor").post("/api/v1/intake/suggest", json={"text": "路灯不亮"})
     assert r.status_code == 403
+
+
+def test_exported_history_has_one_row_per_labelled_case(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "history.csv"
+    result = runner.invoke(app, ["export", "training-data", str(out), "--url", world.url])
+    assert result.exit_code == 0, result.output
+    with world.rt.uows(readonly=True) as uow:
+        expected = sum(1 for _ in uow.case_texts.labelled())
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["text", "description", "category", "major", "department"]
+    assert len(rows) - 1 == expected
+    assert all(r[3] == r[2][:3] and r[0].endswith(r[1]) for r in rows[1:])

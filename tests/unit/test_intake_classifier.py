@@ -172,3 +172,14 @@ def test_csv_without_recognisable_columns_names_its_columns_in_the_error(tmp_pat
         read_labelled(path)
     assert caught.value.code == "dataset.columns_unknown"
     assert caught.value.params["columns"] == "a, b"
+
+
+def test_training_refuses_a_history_too_small_to_learn_from() -> None:
+    from datetime import UTC, datetime
+
+    from pingan.services.suggestions import History, train_on_history
+
+    history = History(["路灯不亮"] * 5, ["P0110"] * 5, ["cgj"] * 5)
+    with pytest.raises(InvalidInput) as caught:
+        train_on_history(history, datetime.now(UTC))
+    assert caught.value.code == "intake.too_little_history"
