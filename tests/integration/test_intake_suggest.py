@@ -21,11 +21,11 @@ def model_dir(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return tmp_path / "models"
 
 
-def test_without_a_trained_model_suggest_answers_503_and_says_to_train(
+def test_without_a_trained_model_suggest_answers_409_and_says_to_train(
     world: World, model_dir: Path
 ) -> None:
     r = world.client("citizen01").post("/api/v1/intake/suggest", json={"text": "路灯不亮"})
-    assert r.status_code == 503
+    assert r.status_code == 409
     assert r.json()["error"]["code"] == "intake.no_model"
     assert "pingan train" in r.json()["error"]["message"]
 

@@ -18,7 +18,7 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "七": 7, "八": 8, "九": 9}  # fmt: skip
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百]+(?=[号幢栋座单元室楼层#])")
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
-_SPACING = re.compile(r"[\s,，、;；:：.。·]+")
+_SPACING = re.compile(r"[\s,，、;；:：.。·\x00-\x1f\x7f]+")
 
 _BOUND = r"省市区县号\d"  # never inside a name of the parts below
 _PROVINCE = re.compile(r"(?:北京|上海|天津|重庆)市|[^" + _BOUND + r"]{2,7}?(?:省|自治区)")

@@ -1,6 +1,6 @@
 """Intake suggestions: a category (小类 and 大类) and a department for a report's free text, from
 the model `pingan train` learned on the case history. Without a trained model the endpoint says
-so (503 `intake.no_model`); reporting a case never needs it."""
+so (409 `intake.no_model`: not possible in the current state); reporting never needs it."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class SuggestOut(BaseModel):
     "/suggest",
     response_model=SuggestOut,
     summary="Suggest category and department for a report's text (top 3, with confidences)",
-    responses=documented(403, 503),
+    responses=documented(400, 403, 409),
 )
 async def suggest(body: SuggestIn, rt: RuntimeDep, actor: ActorDep) -> SuggestOut:
     return await run_in_threadpool(_suggest, body, rt, actor)
@@ -89,9 +89,9 @@ def _suggest(body: SuggestIn, rt: Any, actor: Any) -> SuggestOut:
     try:
         stored = holder(rt.settings.model_dir).current()
     except (OSError, ValueError, KeyError):
-        raise ApiError(503, "intake.model_unreadable") from None
+        raise ApiError(409, "intake.model_unreadable") from None
     if stored is None:
-        raise ApiError(503, "intake.no_model")
+        raise ApiError(409, "intake.no_model")
     point = None
     if body.lat is not None and body.lon is not None:
         p = to_wgs84(body.lon, body.lat, body.crs)
