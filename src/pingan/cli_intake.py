@@ -112,6 +112,18 @@ def train(
     )
 
 
+def _display_names(target: str) -> dict[str, str]:
+    """Pingan's own codes get their Chinese name on charts; other labels are shown as they are."""
+    from pingan.domain.categories import CATEGORIES, DEPARTMENT_KINDS, MAJORS
+
+    if target == "department":
+        return {k.code: f"{k.code} {k.name}" for k in DEPARTMENT_KINDS}
+    return {
+        **{code: f"{code} {c.name}" for code, c in CATEGORIES.items()},
+        **{code: f"{code} {zh}" for code, (zh, _en) in MAJORS.items()},
+    }
+
+
 @evaluate_app.command("intake")
 def evaluate_intake(
     data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV, UTF-8 or GBK")],
@@ -193,6 +205,7 @@ def evaluate_intake(
             chart,
             f"{head.target}: held-out confusion (row-normalised), top {top} classes",
             top=top,
+            names=_display_names(head.target),
         )
         document["charts"][head.target] = {"file": chart.name, "legend": legend}
     (out / "report.json").write_text(json.dumps(document, ensure_ascii=False, indent=1), "utf-8")

@@ -55,15 +55,17 @@ def confusion_chart(
     out: Path,
     title: str,
     top: int = 20,
+    names: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Row-normalised confusion matrix of the `top` most frequent true classes (others pooled as
-    'other'). Returns the tick-label legend used when labels had to be numbered."""
+    'other'), ticked with `names` where given. Returns the tick legend used when labels had to be
+    numbered."""
     plt, has_cjk = _pyplot()
     common = [label for label, _ in Counter(truth).most_common(top)]
-    names = [*common, "other"] if len(set(truth) | set(predicted)) > len(common) else common
+    labels = [*common, "other"] if len(set(truth) | set(predicted)) > len(common) else common
     pos = {label: i for i, label in enumerate(common)}
     other = len(common)
-    m = np.zeros((len(names), len(names)))
+    m = np.zeros((len(labels), len(labels)))
     for t, p in zip(truth, predicted, strict=True):
         m[pos.get(t, other), pos.get(p, other)] += 1
     rows = m.sum(axis=1, keepdims=True)
@@ -71,22 +73,23 @@ def confusion_chart(
     m = m / rows
     legend: dict[str, str] = {}
     ticks = []
-    for i, name in enumerate(names):
+    shown = [(names or {}).get(label, label) for label in labels]
+    for i, name in enumerate(shown):
         if has_cjk or name.isascii():
-            ticks.append(name[:18])
+            ticks.append(name[:24])
         else:
             ticks.append(f"#{i + 1}")
             legend[f"#{i + 1}"] = name
-    size = max(6.0, 0.42 * len(names) + 2)
+    size = max(6.0, 0.42 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
     image = ax.imshow(m, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(names)), ticks, rotation=70, ha="right", fontsize=8)
-    ax.set_yticks(range(len(names)), ticks, fontsize=8)
+    ax.set_xticks(range(len(labels)), ticks, rotation=70, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), ticks, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)
-    for i in range(len(names)):
-        for j in range(len(names)):
+    for i in range(len(labels)):
+        for j in range(len(labels)):
             if m[i, j] >= 0.05:
                 colour = "white" if m[i, j] > 0.6 else "black"
                 ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=6, color=colour)
