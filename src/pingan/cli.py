@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pingan.cli_intake import evaluate_app, export_app, import_addresses
+from pingan.cli_intake import train as train_command
 from pingan.config import Settings
 
 if TYPE_CHECKING:
@@ -37,6 +39,10 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(export_app, name="export")
+app.command("train")(train_command)
+import_app.command("addresses")(import_addresses)
 console = Console()
 
 UrlOpt = Annotated[
@@ -165,10 +171,14 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     console.print(
         f"seeded {report.units} units ({report.grids} grids), {report.departments} departments, "
         f"{report.users} users, {report.facilities} facilities, {report.devices} devices, "
+        f"{report.addresses} addresses, "
         f"{report.cases} cases ({report.open_cases} open). "
         "[dim]Towns, communities, grids and people are generated (模拟数据); "
         "district boundaries are real, converted from GCJ-02.[/]"
     )
+    from pingan.cli_intake import train_demo_model
+
+    train_demo_model(settings)
     return list(report.logins)
 
 

@@ -101,3 +101,7 @@ class Settings(BaseSettings):
         default=10.0, description="Outgoing webhooks: seconds to wait for a receiver's answer"
     )
     webhook_interval_s: float = 1.0
+    model_dir: Path = Field(
+        default=Path("var/models"),
+        description="Where `pingan train` writes the intake classifier and the server reads it",
+    )

@@ -421,6 +421,45 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "外部编号在文件中重复出现",
         "The external id appears more than once in the file",
     ),
+    "intake.no_model": (
+        "尚未训练分类模型，请先运行 pingan train",
+        "No classifier has been trained yet; run `pingan train`",
+    ),
+    "intake.model_unreadable": (
+        "分类模型文件损坏或格式不符，请重新训练",
+        "The classifier file is damaged or of an unknown format; retrain it",
+    ),
+    "intake.text_required": ("请填写诉求内容", "Describe the problem in the text"),
+    "intake.text_too_long": ("内容过长（最多 {max} 字）", "The text is too long (at most {max})"),
+    "intake.point_incomplete": ("经纬度须同时提供", "Give both lat and lon, or neither"),
+    "intake.too_little_history": (
+        "历史案件过少（{cases} 件），无法训练",
+        "Too little case history to train on ({cases} cases)",
+    ),
+    "dataset.encoding": (
+        "文件编码无法识别（支持 UTF-8 与 GBK）",
+        "Unrecognised file encoding (UTF-8 and GBK are supported)",
+    ),
+    "dataset.empty": ("文件中没有可用的数据行", "The file has no usable rows"),
+    "dataset.no_column": (
+        "找不到列“{column}”；现有列：{columns}",
+        "No column '{column}'; the columns are: {columns}",
+    ),
+    "dataset.columns_unknown": (
+        "无法识别文本列和类别列，请用 --text 和 --category 指定；现有列：{columns}",
+        "Cannot tell the text and category columns; name them with --text and --category. "
+        "Columns: {columns}",
+    ),
+    "dataset.bad_row": ("第 {row} 行：{problem}", "Row {row}: {problem}"),
+    "geocode.query_required": ("请输入地址", "Enter an address"),
+    "geocode.query_too_long": (
+        "地址过长（最多 {max} 字）",
+        "The address is too long (at most {max})",
+    ),
+    "address.unplaceable": (
+        "地址缺少“路+门牌号”或小区名，无法登记",
+        "The address names neither a road and number nor a compound",
+    ),
 }
 
 

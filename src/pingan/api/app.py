@@ -19,8 +19,10 @@ from pingan.api.routers import (
     calls,
     cases,
     contacts,
+    geocode,
     hotline,
     imports,
+    intake,
     iot,
     live,
     map,
@@ -161,6 +163,8 @@ def create_app(
         imports,
         contacts,
         audit,
+        intake,
+        geocode,
     ):
         app.include_router(module.router)
     app.include_router(open311_router)

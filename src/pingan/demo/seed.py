@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 import shapely
 
 from pingan.adapters.spatial import bbox, to_wkb
+from pingan.demo.addresses import seed_addresses
 from pingan.demo.city import DemoCity, DemoUnit
 from pingan.demo.photos import striped_png
+from pingan.demo.phrasing import PHRASINGS
 from pingan.domain.access import Actor, Role
 from pingan.domain.cases import Action, Case, Command
 from pingan.domain.categories import CATEGORIES, DEPARTMENT_KINDS, Category
@@ -56,6 +58,7 @@ class SeedReport:
     open_cases: int = 0
     facilities: int = 0
     devices: int = 0
+    addresses: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -142,6 +145,9 @@ def seed(
     with uow_factory(system) as uow:
         report.facilities, report.devices = seed_devices(uow, city, env, random.Random(seed_value))
         uow.commit()
+
+    with uow_factory(system) as uow:
+        report.addresses = seed_addresses(uow, city, env)
 
     with uow_factory(system) as uow:
         people = _People.load(uow, city)
@@ -374,6 +380,12 @@ _DESCRIPTIONS = (
 )
 
 
+_LANDMARKS = (
+    "小区门口", "菜市场旁边", "公交站", "学校后门", "河边", "超市门口", "十字路口", "停车场",
+    "社区服务中心", "幼儿园对面", "老街", "桥头", "健身广场", "医院附近", "我家楼下",
+)  # fmt: skip
+
+
 class _History:
     """Cases over the past weeks, each moved through the loop by the actors the rules require."""
 
@@ -389,6 +401,7 @@ class _History:
     ) -> None:
         self.photos = photos
         self.rng = rng
+        self.words = random.Random("demo-phrasing")  # its own stream: the history is unchanged
         self.city = city
         self.people = people
         self.env = env
@@ -432,8 +445,8 @@ class _History:
             category_code=cat.code,
             urgency=urgency,
             title=f"{town.unit.name}{cat.name}",
-            description=rng.choice(_DESCRIPTIONS).format(
-                cat=cat.name, place=f"{town.unit.name}{grid.unit.name}"
+            description=self._describe(
+                rng.choice(_DESCRIPTIONS), cat, f"{town.unit.name}{grid.unit.name}"
             ),
             lng=lng,
             lat=lat,
@@ -452,6 +465,15 @@ class _History:
             self.env.clock = clock
         uow.cases.save(case, stored_version)
         return case
+
+    def _describe(self, template: str, cat: Category, place: str) -> str:
+        """Most reports in people's own words where the phrase bank has some, else the template.
+        A separate generator picks them, so the rest of the history stays as it was."""
+        own = PHRASINGS.get(cat.code)
+        if own and self.words.random() < 0.8:
+            landmark = self.words.choice(_LANDMARKS)
+            return self.words.choice(own).format(p=landmark) + "（模拟数据）"
+        return template.format(cat=cat.name, place=place)
 
     def _walk(self, uow: UnitOfWork, case: Case, at: datetime, town: str, grid: str) -> datetime:
         rng = self.rng

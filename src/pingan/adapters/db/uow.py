@@ -12,9 +12,11 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from pingan.adapters.db.addresses import AddressRepository
 from pingan.adapters.db.audit import AuditRepository
 from pingan.adapters.db.calls import CallRepository
 from pingan.adapters.db.case_imports import CaseImportRepository
+from pingan.adapters.db.case_texts import CaseTextRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
@@ -73,6 +75,8 @@ class SqlUnitOfWork:
     calls: CallRepository
     webhooks: WebhookRepository
     case_imports: CaseImportRepository
+    case_texts: CaseTextRepository
+    addresses: AddressRepository
 
     def __init__(
         self,
@@ -119,6 +123,8 @@ class SqlUnitOfWork:
         self.calls = CallRepository(conn)
         self.webhooks = WebhookRepository(conn)
         self.case_imports = CaseImportRepository(conn)
+        self.case_texts = CaseTextRepository(conn)
+        self.addresses = AddressRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from pingan.adapters.db import (
+    address_tables,  # noqa: F401  (registers its tables)
     call_tables,  # noqa: F401  (registers its tables)
     hotline_tables,  # noqa: F401  (registers its tables)
     iot_tables,  # noqa: F401  (registers its tables)

@@ -1,0 +1,130 @@
+"""Reading labelled complaint data from CSV files as people export them: UTF-8 (with or without a
+byte-order mark) or GBK/GB18030, with column names in Chinese or English."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pingan.domain.errors import InvalidInput
+
+# Lower-cased header names tried, in order, when a column is not named on the command line.
+TEXT_COLUMNS = (
+    "text", "content", "description", "complaint", "body", "诉求内容", "内容", "问题描述",
+    "描述", "事件描述", "案件描述", "诉求", "工单内容", "来电内容", "文本", "title", "标题",
+)  # fmt: skip
+CATEGORY_COLUMNS = (
+    "category", "label", "class", "type", "category_code", "小类", "类别", "分类", "事件类型",
+    "问题类型", "案件类别", "诉求类型", "工单类型", "大类",
+)  # fmt: skip
+DEPARTMENT_COLUMNS = (
+    "department", "dept", "agency", "department_kind", "部门", "承办单位", "处置部门",
+    "责任部门", "承办部门", "办理单位",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: list[list[str]]
+    encoding: str
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The text and the encoding it was in: UTF-8 (BOM or not) first, then GB18030 (⊇ GBK)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), "gbk"
+    except UnicodeDecodeError:
+        raise InvalidInput("dataset.encoding") from None
+
+
+def read_table(path: Path) -> Table:
+    text, encoding = decode(path.read_bytes())
+    sample = text[:20_000]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = tuple(h.strip() for h in next(reader))
+    except StopIteration:
+        raise InvalidInput("dataset.empty") from None
+    rows = [r for r in reader if any(cell.strip() for cell in r)]
+    return Table(header, rows, encoding)
+
+
+def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> int | None:
+    """The index of the named column, else the first header matching a common name."""
+    lowered = [h.strip().lower() for h in header]
+    if wanted is not None:
+        if wanted.lower() in lowered:
+            return lowered.index(wanted.lower())
+        raise InvalidInput("dataset.no_column", column=wanted, columns=", ".join(header))
+    for name in candidates:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """Texts with their category and (where the file has one) department labels."""
+
+    texts: list[str]
+    categories: list[str]
+    departments: list[str] | None
+    columns: dict[str, str]
+    encoding: str
+    skipped: int
+
+
+def read_labelled(
+    path: Path,
+    text: str | None = None,
+    category: str | None = None,
+    department: str | None = None,
+) -> Labelled:
+    """Rows with an empty text or category are skipped and counted, never guessed."""
+    table = read_table(path)
+    ti = find_column(table.header, text, TEXT_COLUMNS)
+    ci = find_column(table.header, category, CATEGORY_COLUMNS)
+    if ti is None or ci is None:
+        raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
+    if ti == ci:
+        raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
+    di = find_column(table.header, department, DEPARTMENT_COLUMNS)
+    if di in (ti, ci):
+        di = None
+    texts: list[str] = []
+    cats: list[str] = []
+    depts: list[str] = []
+    skipped = 0
+    for row in table.rows:
+        t = row[ti].strip() if ti < len(row) else ""
+        c = row[ci].strip() if ci < len(row) else ""
+        if not t or not c:
+            skipped += 1
+            continue
+        texts.append(t)
+        cats.append(c)
+        if di is not None:
+            d = row[di].strip() if di < len(row) else ""
+            depts.append(d or "(none)")
+    if not texts:
+        raise InvalidInput("dataset.empty")
+    columns = {"text": table.header[ti], "category": table.header[ci]}
+    if di is not None:
+        columns["department"] = table.header[di]
+    return Labelled(
+        texts, cats, depts if di is not None else None, columns, table.encoding, skipped
+    )
