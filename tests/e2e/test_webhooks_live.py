@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 
+from pingan.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS
 from pingan.domain.webhooks import sign
 from tests.e2e.conftest import seeded_env, start_server
 from tests.integration.webhook_receiver import Receiver
@@ -23,9 +25,10 @@ GRID = "330402007001001"
 
 
 def _login(base: str, username: str) -> httpx.Client:
-    r = httpx.post(
-        f"{base}/api/v1/auth/token", data={"username": username, "password": "Pingan@2019"}
-    )
+    form = {"username": username, "password": DEMO_PASSWORD}
+    if username in DEMO_TOTP_USERS:  # administrators sign in with their second factor
+        form["totp"] = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    r = httpx.post(f"{base}/api/v1/auth/token", data=form)
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
