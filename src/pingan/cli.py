@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,12 +27,16 @@ users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks", no_args_is_help=True)
 keys_app = typer.Typer(help="Personal-data keys (PINGAN_DATA_KEYS)", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail", no_args_is_help=True)
+webhooks_app = typer.Typer(
+    help="Departmental systems: webhooks and dead letters", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 UrlOpt = Annotated[
@@ -663,6 +667,148 @@ def import_devices(
         raise typer.Exit(1)
     verb = "would store" if dry_run else "stored"
     console.print(f"[green]{verb}[/] {report.created} new, {report.updated} updated device(s)")
+
+
+@import_app.command("cases")
+def import_cases(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or xlsx")
+    ],
+    dry_run: Annotated[bool, typer.Option(help="check every row, store nothing")] = False,
+    crs: Annotated[str, typer.Option(help="datum of lng/lat: wgs84 | gcj02 | bd09")] = "wgs84",
+    url: UrlOpt = None,
+) -> None:
+    """Import historic (finished) cases; idempotent on external_id. Columns: docs/import.md."""
+    from pingan.adapters.case_files import read_case_sheet
+    from pingan.api.runtime import Runtime
+    from pingan.domain.access import SYSTEM_ACTOR
+    from pingan.domain.errors import DomainError
+    from pingan.domain.geo import CRS
+    from pingan.messages import message
+    from pingan.services import case_import
+
+    rt = Runtime.build(_settings(url))
+    try:
+        sheet = read_case_sheet(file.read_bytes(), file.name)
+        report = case_import.check(
+            rt.uows, SYSTEM_ACTOR, sheet, rt.env, source=file.name, crs=CRS(crs)
+        )
+    except (DomainError, ValueError) as exc:
+        code = getattr(exc, "code", "import.bad_crs")
+        console.print(f"[red]{code}[/] {message(code, 'zh-CN', getattr(exc, 'params', {}))}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{file.name} ({sheet.encoding}): {report.rows} row(s), {len(report.ready)} to import, "
+        f"{len(report.already)} imported before, {len(report.problems)} bad"
+    )
+    for p in report.problems[:500]:
+        text = message(p.code, "zh-CN", p.params) + " / " + message(p.code, "en", p.params)
+        console.print(f"[red]line {p.line}[/] {p.external_id} {p.code}: {text}", soft_wrap=True)
+    if dry_run:
+        for r in report.ready[:200]:
+            console.print(f"line {r.line} {r.external_id} -> {r.grid_path} ({r.state.value})")
+        raise typer.Exit(1 if report.problems else 0)
+    if report.problems:
+        console.print("[red]nothing imported[/]: fix the rows above")
+        raise typer.Exit(1)
+    with Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("cases", total=len(report.ready))
+        done = case_import.import_cases(
+            rt.uows,
+            SYSTEM_ACTOR,
+            sheet,
+            rt.env,
+            source=file.name,
+            crs=CRS(crs),
+            progress=lambda n: bar.advance(task, n),
+        )
+    console.print(f"[green]imported[/] {done.imported} case(s); {len(done.already)} skipped")
+
+
+def _cli_admin() -> Any:
+    """Whoever runs the CLI holds the database: an administrator over the whole tree."""
+    from pingan.domain.access import Actor, Role
+
+    return Actor(user_id=0, username="cli", role=Role.ADMIN, jurisdiction="")
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    department_id: str,
+    endpoint: Annotated[str, typer.Argument(help="http(s) URL of the department's system")],
+    event: Annotated[
+        list[str] | None, typer.Option(help="event to send (repeatable); default all")
+    ] = None,
+    url: UrlOpt = None,
+) -> None:
+    """Subscribe a department's system; prints the signing secret once."""
+    from pingan.api.runtime import Runtime
+    from pingan.domain.errors import DomainError
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    try:
+        with rt.uows(actor) as uow:
+            created = webhooks.subscribe(
+                uow, actor, department_id, endpoint, tuple(event) if event else None, rt.env
+            )
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    console.print(f"subscription {created.id}: {', '.join(created.events)} -> {created.url}")
+    console.print(f"secret (shown once): [bold]{created.secret}[/]")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    status: Annotated[str | None, typer.Option(help="pending | delivered | dead")] = "dead",
+    url: UrlOpt = None,
+) -> None:
+    """List deliveries; by default the dead-letter list."""
+    from pingan.api.runtime import Runtime
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    with rt.uows(actor, readonly=True) as uow:
+        found = webhooks.deliveries(uow, actor, status)
+    table = Table("delivery", "subscription", "event", "case", "status", "tries", "last error")
+    for d in found:
+        table.add_row(
+            d.id,
+            str(d.subscription_id),
+            d.event,
+            str(d.case_id),
+            d.status,
+            str(d.attempts),
+            d.last_error[:60],
+        )
+    console.print(table)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(delivery_id: str, url: UrlOpt = None) -> None:
+    """Send a dead letter again (the running server's sender picks it up)."""
+    from pingan.api.runtime import Runtime
+    from pingan.domain.errors import DomainError
+    from pingan.services import webhooks
+
+    rt = Runtime.build(_settings(url))
+    actor = _cli_admin()
+    try:
+        with rt.uows(actor) as uow:
+            webhooks.replay(uow, actor, delivery_id, rt.env)
+    except DomainError as exc:
+        console.print(f"[red]{exc.code}[/] {exc.params}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]queued[/] {delivery_id}")
 
 
 if __name__ == "__main__":

@@ -84,3 +84,20 @@ class Settings(BaseSettings):
         default="wgs84", description="Coordinate system of the tiles at tile_url"
     )
     tile_attribution: str = ""
+    webhook_replay_window_s: int = Field(
+        default=300,
+        description="Incoming webhooks: how far X-Pingan-Timestamp may be from now, in seconds",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, description="Outgoing webhooks: tries before a delivery becomes a dead letter"
+    )
+    webhook_backoff_base_s: float = Field(
+        default=30.0, description="Outgoing webhooks: wait before the first retry (then doubles)"
+    )
+    webhook_backoff_max_s: float = Field(
+        default=3600.0, description="Outgoing webhooks: longest wait between two tries"
+    )
+    webhook_timeout_s: float = Field(
+        default=10.0, description="Outgoing webhooks: seconds to wait for a receiver's answer"
+    )
+    webhook_interval_s: float = 1.0

@@ -256,7 +256,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "身份证号码中的出生日期无效",
         "Identity number has an invalid birth date",
     ),
-    "phone.format": ("手机号码格式错误", "Not a valid mainland mobile number"),
+    "phone.format": (
+        "电话号码格式错误（手机号或带区号的固定电话）",
+        "Not a valid mainland mobile or fixed-line number (with its area code)",
+    ),
     "contact.name_too_long": ("姓名过长（最多 64 字）", "Name too long (64 characters at most)"),
     "contact.empty": (
         "请提供姓名、手机号码或身份证号码",
@@ -306,6 +309,117 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "call.no_case": (
         "该通话未关联案件，无法保存录像",
         "This call has no case to keep a recording on",
+    ),
+    "hotline.not_permitted": ("仅指挥中心坐席可受理热线", "Only centre staff take hotline calls"),
+    "hotline.phone_required": ("请填写来电号码", "The caller's number is required"),
+    "hotline.case_not_open": (
+        "该案件已办结，不能并入；请登记为新案件",
+        "That case is no longer open; file the call as a new case",
+    ),
+    "hotline.not_awaiting_followup": (
+        "该案件不在待回访状态（须已结案且未评价）",
+        "That case is not awaiting a follow-up call (it must be closed and not yet rated)",
+    ),
+    "webhook.signature_missing": (
+        "缺少签名：请携带 X-Pingan-Timestamp 与 X-Pingan-Signature 请求头",
+        "Signature missing: send the X-Pingan-Timestamp and X-Pingan-Signature headers",
+    ),
+    "webhook.bad_signature": ("签名无效", "Invalid signature"),
+    "webhook.stale_timestamp": (
+        "请求时间戳超出允许范围（±{window_s} 秒），可能是重放",
+        "Timestamp outside the allowed window (±{window_s} s); possibly a replay",
+    ),
+    "webhook.replayed": (
+        "该投递编号已被处理过（{delivery_id}），请求被拒绝",
+        "Delivery id already processed ({delivery_id}); request refused",
+    ),
+    "webhook.bad_delivery_id": (
+        "请在 X-Pingan-Delivery 请求头中携带唯一投递编号（最长 64 字符）",
+        "Send a unique delivery id (up to 64 characters) in X-Pingan-Delivery",
+    ),
+    "webhook.unknown_subscription": ("订阅不存在或已停用", "No such active subscription"),
+    "webhook.not_permitted": (
+        "只有管理员或指挥长可以管理部门系统对接",
+        "Only admins and commanders manage departmental systems",
+    ),
+    "webhook.bad_url": ("回调地址须为 http(s) 网址", "The URL must be an http(s) address"),
+    "webhook.unknown_event": ("未知的订阅事件：{events}", "Unknown events: {events}"),
+    "webhook.bad_status": ("未知的投递状态：{status}", "Unknown delivery status: {status}"),
+    "webhook.bad_body": (
+        "请求体须为 JSON：{{case_id, action, note, reason, photos}}",
+        "The body must be JSON: {{case_id, action, note, reason, photos}}",
+    ),
+    "webhook.unsupported_action": (
+        "部门系统只能执行签收、退回或处置（accept/return/handle），不能执行“{action}”",
+        "A department's system may accept, return or handle, not '{action}'",
+    ),
+    "webhook.bad_photo": (
+        "照片须为 base64 编码的 JPEG/PNG/WebP，最多 9 张",
+        "Photos must be base64 JPEG/PNG/WebP, at most 9",
+    ),
+    "webhook.delivery_not_found": ("投递记录不存在", "No such delivery"),
+    "webhook.not_dead": (
+        "只能重放死信（当前状态：{status}）",
+        "Only dead letters can be replayed (status: {status})",
+    ),
+    "import.bad_rows": (
+        "有 {count} 行数据有误，未导入任何案件",
+        "{count} bad row(s): nothing was imported",
+    ),
+    "import.not_permitted": ("只有管理员可以导入历史案件", "Only administrators import cases"),
+    "import.bad_encoding": (
+        "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV",
+        "Unknown encoding: save the CSV as UTF-8 or GBK",
+    ),
+    "import.bad_csv": ("CSV 格式错误：{reason}", "Malformed CSV: {reason}"),
+    "import.bad_xlsx": ("无法读取该 xlsx 文件", "Cannot read this xlsx file"),
+    "import.empty": ("文件中没有数据", "The file has no rows"),
+    "import.missing_columns": ("缺少必需的列：{columns}", "Missing columns: {columns}"),
+    "import.case.missing_field": ("缺少“{field}”", "'{field}' is missing"),
+    "import.case.too_long": ("“{field}”超过 {max} 个字符", "'{field}' is longer than {max}"),
+    "import.case.bad_number": ("“{field}”不是有效数字", "'{field}' is not a number"),
+    "import.case.bad_time": (
+        "“{field}”不是有效时间（如 2025-03-01 09:30，默认北京时间）",
+        "'{field}' is not a time (e.g. 2025-03-01 09:30, China time unless an offset is given)",
+    ),
+    "import.case.unknown_category": ("未知的案件类别：{code}", "Unknown category: {code}"),
+    "import.case.bad_crs": (
+        "坐标系须为 wgs84、gcj02 或 bd09（{crs}）",
+        "The CRS must be wgs84, gcj02 or bd09 ({crs})",
+    ),
+    "import.case.bad_place": ("坐标无效（{reason}）", "Invalid coordinates ({reason})"),
+    "import.case.outside_grids": (
+        "位置（{lng}, {lat}）不在任何网格内",
+        "The place ({lng}, {lat}) is in no grid",
+    ),
+    "import.case.outside_jurisdiction": (
+        "位置超出您的管辖范围",
+        "The place is outside your jurisdiction",
+    ),
+    "import.case.bad_state": (
+        "状态须为已结案、已评价或不予立案（{state}）",
+        "The state must be closed, evaluated or rejected ({state})",
+    ),
+    "import.case.closed_before_reported": (
+        "结案时间早于上报时间",
+        "Closed before it was reported",
+    ),
+    "import.case.in_future": ("时间晚于当前时间", "The time is in the future"),
+    "import.case.bad_satisfaction": (
+        "满意度须为 1 至 5 的整数，且仅用于已结案案件",
+        "Satisfaction must be a whole number 1 to 5, on a closed case",
+    ),
+    "import.case.bad_urgency": (
+        "紧急程度须为一般、紧急或特急（{urgency}）",
+        "Urgency must be routine, urgent or critical ({urgency})",
+    ),
+    "import.case.unknown_department": (
+        "未知的处置部门：{department_id}",
+        "Unknown department: {department_id}",
+    ),
+    "import.case.duplicate_in_file": (
+        "外部编号在文件中重复出现",
+        "The external id appears more than once in the file",
     ),
 }
 

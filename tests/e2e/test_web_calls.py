@@ -114,7 +114,27 @@ def test_commander_calls_worker_from_a_case_both_see_video_and_the_call_is_logge
     worker.set_viewport_size({"width": 420, "height": 860})
     worker.screenshot(path=str(SHOTS / "field-call.png"))
 
-    time.sleep(1.2)
+    # a network hiccup: the side that offered restarts ICE, and media keeps flowing
+    before = _frames(worker)[0]
+    dash.evaluate(
+        """() => { const c = window.pinganCalls.client;
+                   const [[id, peer]] = [...c.peers]; c.restart(id, peer); }"""
+    )
+    worker.wait_for_function(
+        f"window.pinganCalls.stats().then(s => Object.values(s)[0].framesDecoded > {before + 10})"
+    )
+    assert dash.evaluate("[...window.pinganCalls.client.peers.values()][0].pc.connectionState") == (
+        "connected"
+    )
+
+    # a recording, with the notice shown in the field app, kept on the case
+    dash.click("#call-panel button[data-act=record]")
+    worker.wait_for_selector("#call .recording:not([hidden])")
+    time.sleep(1.5)
+    dash.click("#call-panel button[data-act=record]")
+    worker.wait_for_selector("#call .recording[hidden]", state="attached")
+
+    time.sleep(0.5)
     dash.click("#call-panel button[data-act=hangup]")
     dash.wait_for_selector("#call-panel[data-outcome=completed]")
     worker.wait_for_selector("#call[data-outcome=completed]")
@@ -123,6 +143,12 @@ def test_commander_calls_worker_from_a_case_both_see_video_and_the_call_is_logge
     with api(base, f"cmd.{DISTRICT}") as c:
         [logged] = c.get("/api/v1/calls", params={"case_id": case["id"]}).json()
     assert logged["outcome"] == "completed" and logged["duration_s"] >= 1
+    assert logged["recording_id"] is not None
+    with api(base, f"cmd.{DISTRICT}") as c:
+        video = c.get(f"/api/v1/attachments/{logged['recording_id']}")
+    assert (
+        video.headers["content-type"] == "video/webm" and video.content[:4] == b"\x1a\x45\xdf\xa3"
+    )
     assert {p["user_id"]: p["state"] for p in logged["parties"]}[gw_id] == "left"
     with api(base, WORKER) as c:
         assert c.get("/api/v1/calls").json()[0]["id"] == logged["id"]
@@ -181,3 +207,28 @@ def test_a_centre_cannot_call_outside_its_jurisdiction_and_nothing_rings(
     time.sleep(1)
     assert worker.locator("#call").is_hidden()
     _close(worker, dash)
+
+
+def test_a_third_participant_joins_and_everyone_sees_everyone(
+    browser: Any, call_server: str
+) -> None:
+    base = call_server
+    handler_name = f"h.{DISTRICT}-cgj"
+    worker = _field(browser, base)
+    handler = _field(browser, base, handler_name)
+    dash = _dashboard(browser, base, f"cmd.{DISTRICT}")
+    gw_id, handler_id = _user_id(base, WORKER), _user_id(base, handler_name)
+    dash.evaluate(f"window.pinganCalls.dial({gw_id})")
+    worker.click("#call[data-state=ringing] button[data-act=accept]")
+    _wait_for_media(dash)
+    dash.evaluate(f"window.pinganCalls.client.invite({handler_id})")
+    handler.click("#call[data-party=invited] button[data-act=accept]")
+    for page in (dash, worker, handler):
+        _wait_for_media(page, peers=2)
+    dash.wait_for_function("document.querySelectorAll('#call-panel .remotes video').length === 2")
+    worker.click("#call button[data-act=hangup]")  # one leaves; the other two go on
+    dash.wait_for_function("window.pinganCalls.client.peers.size === 1")
+    assert dash.get_attribute("#call-panel", "data-state") == "active"
+    dash.click("#call-panel button[data-act=hangup]")
+    handler.wait_for_selector("#call[data-outcome=completed]")
+    _close(worker, handler, dash)

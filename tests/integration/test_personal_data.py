@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
 from pingan.adapters.crypto import keyring_from
+from pingan.adapters.db.hotline_tables import hotline_calls
 from pingan.adapters.db.tables import audit_log, case_contacts
 from pingan.domain.identity import check_character
 from pingan.services.personal_data import read_contact
@@ -44,8 +45,12 @@ def seeded_plaintexts(world: World) -> set[str]:
     found: set[str] = set()
     with world.rt.uows(readonly=True) as uow:
         for row in uow.connection.execute(select(case_contacts)):
+            if row.phone_enc:
+                found.add(keys.decrypt(row.phone_enc, "contact.phone"))
+            if row.id_number_enc:
+                found.add(keys.decrypt(row.id_number_enc, "contact.id_number"))
+        for row in uow.connection.execute(select(hotline_calls)):
             found.add(keys.decrypt(row.phone_enc, "contact.phone"))
-            found.add(keys.decrypt(row.id_number_enc, "contact.id_number"))
     return found
 
 

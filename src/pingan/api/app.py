@@ -19,6 +19,8 @@ from pingan.api.routers import (
     calls,
     cases,
     contacts,
+    hotline,
+    imports,
     iot,
     live,
     map,
@@ -27,6 +29,7 @@ from pingan.api.routers import (
     places,
     stats,
     web,
+    webhooks,
 )
 from pingan.api.routers.open311 import router as open311_router
 from pingan.api.runtime import Runtime
@@ -50,7 +53,9 @@ class BodyLimit:
             return
         limit = (
             self.upload_max_bytes + 64_000
-            if scope["path"].endswith("/attachments")
+            if scope["path"].endswith(("/attachments", "/imports/cases"))
+            else self.upload_max_bytes * 2  # photos arrive base64-encoded in the JSON
+            if scope["path"].startswith("/api/v1/hooks/")
             else self.max_bytes
         )
         headers = dict(scope.get("headers") or [])
@@ -139,9 +144,24 @@ def create_app(
     app.state.runtime = rt
     app.state.signalling = signalling
     errors.install(app)
-    for module in (auth, cases, places, media, admin, live, stats, iot, patrols, calls, map):
-        app.include_router(module.router)
-    for module in (contacts, audit):
+    for module in (
+        auth,
+        cases,
+        places,
+        media,
+        admin,
+        live,
+        stats,
+        iot,
+        patrols,
+        calls,
+        map,
+        hotline,
+        webhooks,
+        imports,
+        contacts,
+        audit,
+    ):
         app.include_router(module.router)
     app.include_router(open311_router)
     web.install(app)

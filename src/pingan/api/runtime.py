@@ -20,12 +20,14 @@ from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.uow import UnitOfWorkFactory
 from pingan.adapters.mqtt import MqttIngestor
 from pingan.adapters.spatial import GridIndex, from_wkb
+from pingan.adapters.webhook_sender import WebhookSender
 from pingan.api.realtime import Hub
 from pingan.config import Settings
 from pingan.domain.events import DomainEvent
 from pingan.domain.geo import UnitLevel
 from pingan.domain.sla import WorkCalendar
-from pingan.services import notifications
+from pingan.domain.webhooks import RetryPolicy
+from pingan.services import notifications, webhooks
 from pingan.services.clocks import run_clocks
 from pingan.services.ports import Env, EventBus, utc_now
 from pingan.services.telemetry import FloodGate
@@ -72,6 +74,7 @@ class Runtime:
     bus: EventBus
     relay: OutboxRelay
     hub: Hub
+    webhook_sender: WebhookSender
     flood_gate: FloodGate = field(default_factory=FloodGate)
     ingestor: MqttIngestor | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -97,10 +100,18 @@ class Runtime:
             notifications.handle(uows, env, event)
 
         bus.subscribe(notifications.CONSUMER, notify)
-        return cls(settings, engine, uows, env, locator, bus, relay, hub)
+        sender = make_webhook_sender(uows, env, settings)
+
+        def queue_webhooks(event: DomainEvent) -> None:
+            if webhooks.record(uows, env, event):
+                sender.wake()
+
+        bus.subscribe(webhooks.CONSUMER, queue_webhooks)
+        return cls(settings, engine, uows, env, locator, bus, relay, hub, sender)
 
     def start_workers(self) -> None:
         self.relay.start()
+        self.webhook_sender.start()
         if self.settings.mqtt_url:
             self.ingestor = make_ingestor(self)
             self.ingestor.start()
@@ -111,6 +122,7 @@ class Runtime:
     def stop_workers(self) -> None:
         self._stop.set()
         self.relay.stop()
+        self.webhook_sender.stop()
         for t in self._threads:
             t.join(timeout=5)
         if self.ingestor is not None:
@@ -141,6 +153,22 @@ def make_ingestor(rt: Runtime) -> MqttIngestor:
         username=s.mqtt_username,
         password=s.mqtt_password,
         gate=rt.flood_gate,
+    )
+
+
+def make_webhook_sender(uows: UnitOfWorkFactory, env: Env, settings: Settings) -> WebhookSender:
+    policy = RetryPolicy(
+        settings.webhook_max_attempts,
+        settings.webhook_backoff_base_s,
+        settings.webhook_backoff_max_s,
+    )
+    return WebhookSender(
+        uows,
+        env,
+        policy,
+        timeout_s=settings.webhook_timeout_s,
+        interval_s=settings.webhook_interval_s,
+        nonce_window_s=settings.webhook_replay_window_s,
     )
 
 

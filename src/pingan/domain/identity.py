@@ -17,6 +17,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _ID = re.compile(r"^\d{17}[\dX]$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0[1-9]\d{1,2}[2-9]\d{6,7}$")  # area code 0xx(x), then 7–8 digits
 
 
 def check_character(first17: str) -> str:
@@ -40,10 +41,14 @@ def normalise_identity_number(value: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    """A mainland mobile number without spaces, dashes or +86, or InvalidInput."""
+    """A mainland mobile or fixed-line number (with its area code) without spaces, dashes or
+    +86, or InvalidInput. Hotline callers ring from both."""
     digits = re.sub(r"[\s\-()]", "", value.strip())
-    digits = digits.removeprefix("+86").removeprefix("0086")
-    if not _MOBILE.match(digits):
+    if digits.startswith(("+86", "0086")):
+        digits = digits.removeprefix("+86").removeprefix("0086")
+        if not digits.startswith("1"):
+            digits = "0" + digits  # +86 573 … is the fixed line 0573 …
+    if not (_MOBILE.match(digits) or _LANDLINE.match(digits)):
         raise InvalidInput("phone.format")
     return digits
 
@@ -54,8 +59,13 @@ def mask_identity_number(number: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """138****5678."""
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "*" * len(phone)
+    """138****5678 for a mobile; 0573****2345 for a fixed line (area code and last four)."""
+    if len(phone) == 11 and phone.startswith("1"):
+        return phone[:3] + "****" + phone[-4:]
+    if phone.startswith("0") and len(phone) >= 10:
+        area = 3 if phone[1] in "12" else 4  # 010, 02x are three digits; the rest four
+        return phone[:area] + "*" * (len(phone) - area - 4) + phone[-4:]
+    return "*" * len(phone)
 
 
 def mask_name(name: str) -> str:

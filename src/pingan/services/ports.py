@@ -38,7 +38,10 @@ class UnitOfWork(Protocol):
     patrols: Any
     contacts: Any
     audit: Any
+    hotline: Any
     calls: Any
+    webhooks: Any
+    case_imports: Any
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, delete, func, insert, select, update
 
+from pingan.adapters.db.hotline_tables import hotline_calls
 from pingan.adapters.db.tables import case_contacts, cases, user_totp
 
 
@@ -35,6 +36,8 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
         case_contacts, case_contacts.c.case_id, case_contacts.c.id_number_enc, "contact.id_number"
     ),
     SealedColumn(user_totp, user_totp.c.user_id, user_totp.c.secret_enc, "totp.secret"),
+    SealedColumn(hotline_calls, hotline_calls.c.id, hotline_calls.c.phone_enc, "contact.phone"),
+    SealedColumn(hotline_calls, hotline_calls.c.id, hotline_calls.c.name_enc, "contact.name"),
 )
 
 

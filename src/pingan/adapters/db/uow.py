@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.audit import AuditRepository
 from pingan.adapters.db.calls import CallRepository
+from pingan.adapters.db.case_imports import CaseImportRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
 from pingan.adapters.db.engine import READONLY, writer_lock
+from pingan.adapters.db.hotline import HotlineRepository
 from pingan.adapters.db.iot import (
     AlarmRepository,
     DeviceRepository,
@@ -37,6 +39,7 @@ from pingan.adapters.db.records import (
     IdempotencyRepository,
     NotificationRepository,
 )
+from pingan.adapters.db.webhooks import WebhookRepository
 from pingan.domain.access import SYSTEM_ACTOR, Actor, Role
 from pingan.domain.errors import Conflict
 from pingan.domain.events import DomainEvent
@@ -66,7 +69,10 @@ class SqlUnitOfWork:
     patrols: PatrolRepository
     contacts: ContactRepository
     audit: AuditRepository
+    hotline: HotlineRepository
     calls: CallRepository
+    webhooks: WebhookRepository
+    case_imports: CaseImportRepository
 
     def __init__(
         self,
@@ -109,7 +115,10 @@ class SqlUnitOfWork:
         self.patrols = PatrolRepository(conn)
         self.contacts = ContactRepository(conn)
         self.audit = AuditRepository(conn)
+        self.hotline = HotlineRepository(conn)
         self.calls = CallRepository(conn)
+        self.webhooks = WebhookRepository(conn)
+        self.case_imports = CaseImportRepository(conn)
         scope = "" if self.actor.role is Role.SYSTEM else self.actor.jurisdiction
         self.devices = DeviceRepository(conn, scope)
         self.facilities = FacilityRepository(conn, scope)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
-APPS = ("home", "dashboard", "field", "citizen", "shared", "vendor")
+APPS = ("home", "dashboard", "field", "citizen", "hotline", "shared", "vendor")
 
 router = APIRouter(include_in_schema=False)
 

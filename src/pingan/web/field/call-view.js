@@ -55,6 +55,7 @@ export class FieldCall {
     this.el.hidden = false;
     this.el.dataset.state = call.state;
     this.el.dataset.callId = String(call.id);
+    this.el.dataset.party = mine ? mine.state : '';
     if (mine && mine.state === 'invited') {
       clear(this.el).append(
         h('div', { class: 'ringing' },

@@ -6,8 +6,10 @@ from alembic import context
 
 from pingan.adapters.db import (
     call_tables,  # noqa: F401  (registers its tables)
+    hotline_tables,  # noqa: F401  (registers its tables)
     iot_tables,  # noqa: F401  (registers its tables)
     patrol_tables,  # noqa: F401  (registers its tables)
+    webhook_tables,  # noqa: F401  (registers its tables)
 )
 from pingan.adapters.db.engine import make_engine
 from pingan.adapters.db.tables import metadata
