@@ -522,6 +522,43 @@ def keys_rotate(
     rt.engine.dispose()
 
 
+@keys_app.command("reindex")
+def keys_reindex(
+    url: UrlOpt = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,
+) -> None:
+    """Recompute every blind index after the `index=` key changed; safe to interrupt and rerun."""
+    from pingan.adapters.crypto import keyring_from
+    from pingan.api.runtime import Runtime
+    from pingan.services.keys import reindex
+
+    settings = _settings(url)
+    rt = Runtime.build(settings)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(column: str, done: int, total: int) -> None:
+            if column not in tasks:
+                tasks[column] = bar.add_task(column, total=total)
+            bar.update(tasks[column], completed=done, total=total)  # type: ignore[arg-type]
+
+        changed = reindex(
+            rt.uows,
+            keyring_from(settings.data_keys),
+            rt.env,
+            actor=_cli_actor(),
+            batch=batch,
+            progress=progress,
+        )
+    console.print(f"[green]re-keyed[/] {changed} blind index value(s)")
+    rt.engine.dispose()
+
+
 @keys_app.command("status")
 def keys_status(url: UrlOpt = None) -> None:
     """How many stored values each key id protects (remove a key only when it protects none)."""

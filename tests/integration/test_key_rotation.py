@@ -98,3 +98,38 @@ def _contact_case_ids(world: World) -> list[int]:
 
     with world.rt.uows(readonly=True) as uow:
         return [int(r[0]) for r in uow.connection.execute(select(case_contacts.c.case_id))]
+
+
+def test_a_new_blind_index_key_is_applied_by_reindexing(world: World) -> None:
+    import re
+
+    from pingan.services.keys import reindex
+    from pingan.services.personal_data import find_by_contact
+
+    dev = world.rt.settings.data_keys
+    new_index = base64.b64encode(os.urandom(32)).decode()
+    rekeyed = re.sub(r"index=[^;]+", f"index={new_index}", dev)
+    operator_name = f"op.{world.town().unit.code}"
+    operator = world.client(operator_name)
+    case = world.report(operator, title="来电反映路灯不亮")
+    phone = "13700001234"
+    assert operator.put(f"/api/v1/cases/{case['id']}/contact", json={"phone": phone}).is_success
+    with world.rt.uows(readonly=True) as uow:
+        actor = uow.users.by_username(operator_name).actor()
+
+    def found(setting: str) -> bool:
+        with world.rt.uows(actor) as uow:
+            hits = find_by_contact(uow, actor, keyring_from(setting), world.rt.env, phone=phone)
+        return case["id"] in {h.case.id for h in hits}
+
+    assert found(dev) and not found(rekeyed)
+    result = CliRunner().invoke(
+        cli, ["keys", "reindex", "--url", world.url], env={"PINGAN_DATA_KEYS": rekeyed}
+    )
+    try:
+        assert result.exit_code == 0, result.output
+        assert found(rekeyed) and not found(dev)
+        assert reindex(world.rt.uows, keyring_from(rekeyed), world.rt.env) == 0  # idempotent
+    finally:
+        reindex(world.rt.uows, keyring_from(dev), world.rt.env)
+    assert found(dev)

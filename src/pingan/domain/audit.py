@@ -90,3 +90,4 @@ class Action:
     USER_CREATED = "user.created"
     USER_CHANGED = "user.changed"
     KEYS_ROTATED = "keys.rotated"
+    KEYS_REINDEXED = "keys.reindexed"

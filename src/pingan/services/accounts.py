@@ -64,8 +64,9 @@ class SecondFactor(Protocol):
     def step(self, sealed_secret: str, code: str, now: datetime) -> int | None: ...
 
 
-def _who(user_id: int, username: str) -> Actor:
-    return Actor(user_id=user_id, username=username[:64], role=Role.CITIZEN, jurisdiction="")
+def _who(username: str) -> Actor:
+    """Who a failed sign-in names when the username matches no account (user id 0)."""
+    return Actor(user_id=0, username=username[:64], role=Role.CITIZEN, jurisdiction="")
 
 
 def login(
@@ -105,7 +106,7 @@ def login(
             stage = Stage.TOTP_ENROL
     uow.users.record_attempt(username, client, ok, now)
     uow.audit.append(
-        _who(user.id if user else 0, username),
+        user.actor() if user else _who(username),
         Action.LOGIN if ok else Action.LOGIN_FAILED,
         now,
         f"user:{username[:64]}",

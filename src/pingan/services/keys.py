@@ -26,6 +26,11 @@ class Rotator(Protocol):
     def key_id(self, stored: str) -> str: ...
 
 
+class Indexer(Protocol):
+    def decrypt(self, stored: str, context: str) -> str: ...
+    def blind_index(self, value: str, context: str) -> str: ...
+
+
 @dataclass
 class RotationReport:
     active: str
@@ -95,3 +100,45 @@ def rotate_keys(
         )
         uow.commit()
     return report
+
+
+def reindex(
+    uows: UnitOfWorkFactory,
+    indexer: Indexer,
+    env: Env,
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+    batch: int = 200,
+    progress: Progress = _noop,
+) -> int:
+    """Recompute every blind index under the keyring's index key (after it was changed).
+
+    Until it finishes, lookups by phone or identity number miss rows not yet re-keyed; like
+    rotation it commits per batch, skips rows already right, and can simply be run again.
+    """
+    changed = 0
+    with uows(readonly=True) as uow:
+        columns = [(c.name, c.count()) for c in uow.contacts.indexed_columns()]
+    for position, (name, total) in enumerate(columns):
+        done, after = 0, None
+        progress(name, 0, total)
+        while True:
+            with uows(actor) as uow:
+                column = uow.contacts.indexed_columns()[position]
+                rows = column.batch(after, batch)
+                for key, sealed, index in rows:
+                    fresh = indexer.blind_index(
+                        indexer.decrypt(sealed, column.context), column.context
+                    )
+                    if fresh != index and column.rewrite(key, sealed, fresh):
+                        changed += 1
+                uow.commit()
+            if not rows:
+                break
+            after = rows[-1][0]
+            done += len(rows)
+            progress(name, min(done, total), total)
+    with uows(actor) as uow:
+        uow.audit.append(actor, Action.KEYS_REINDEXED, env.now(), "index", {"rewritten": changed})
+        uow.commit()
+    return changed

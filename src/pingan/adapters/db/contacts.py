@@ -106,6 +106,10 @@ class ContactRepository:
         """Every encrypted column of the schema, for key rotation and key-usage reports."""
         return [SealedValues(self.conn, s) for s in SEALED_COLUMNS]
 
+    def indexed_columns(self) -> list[IndexedValues]:
+        """Every blind-index column with the sealed column it indexes, for re-keying the index."""
+        return [IndexedValues(self.conn, i) for i in BLIND_INDEXES]
+
 
 class SealedValues:
     """Reads and rewrites the sealed values of one column in key order (for key rotation)."""
@@ -142,5 +146,60 @@ class SealedValues:
         s = self.sealed
         result = self.conn.execute(
             update(s.table).where(s.key == key, s.column == old).values({s.column.name: new})
+        )
+        return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedColumn:
+    """A blind-index column and the sealed column whose plaintext it is computed from."""
+
+    sealed: SealedColumn
+    index: Column[Any]
+
+
+BLIND_INDEXES: tuple[IndexedColumn, ...] = (
+    IndexedColumn(SEALED_COLUMNS[1], case_contacts.c.phone_index),
+    IndexedColumn(SEALED_COLUMNS[2], case_contacts.c.id_number_index),
+    IndexedColumn(
+        SealedColumn(hotline_calls, hotline_calls.c.id, hotline_calls.c.phone_enc, "contact.phone"),
+        hotline_calls.c.phone_index,
+    ),
+)
+
+
+class IndexedValues:
+    """Reads (key, sealed value, index) in key order and rewrites one index (re-keying)."""
+
+    def __init__(self, conn: Connection, indexed: IndexedColumn) -> None:
+        self.conn = conn
+        self.indexed = indexed
+
+    @property
+    def name(self) -> str:
+        return f"{self.indexed.sealed.table.name}.{self.indexed.index.name}"
+
+    @property
+    def context(self) -> str:
+        return self.indexed.sealed.context
+
+    def count(self) -> int:
+        return SealedValues(self.conn, self.indexed.sealed).count()
+
+    def batch(self, after: Any, limit: int) -> list[tuple[Any, str, str | None]]:
+        s, index = self.indexed.sealed, self.indexed.index
+        stmt = select(s.key, s.column, index).where(s.column.is_not(None))
+        if after is not None:
+            stmt = stmt.where(s.key > after)
+        rows = self.conn.execute(stmt.order_by(s.key).limit(limit))
+        return [(r[0], str(r[1]), r[2]) for r in rows]
+
+    def rewrite(self, key: Any, sealed: str, index: str) -> bool:
+        """Set the index of one row whose sealed value is still `sealed`."""
+        s = self.indexed.sealed
+        result = self.conn.execute(
+            update(s.table)
+            .where(s.key == key, s.column == sealed)
+            .values({self.indexed.index.name: index})
         )
         return bool(result.rowcount)
