@@ -19,7 +19,7 @@ from pingan.api.signalling import Signalling, call_json
 from pingan.domain.errors import InvalidInput
 from pingan.services import calls as call_service
 
-router = APIRouter(prefix="/api/v1", tags=["calls"], responses=documented(401, 422))
+router = APIRouter(prefix="/api/v1", tags=["calls"], responses=documented(400, 401, 422))
 
 ID = Annotated[int, Path(ge=1, le=2**62)]
 

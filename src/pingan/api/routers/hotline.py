@@ -20,7 +20,9 @@ from pingan.domain.sla import Urgency
 from pingan.services import hotline
 from pingan.services.intake import CaseDraft
 
-router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"], responses=documented(401, 403, 422))
+router = APIRouter(
+    prefix="/api/v1/hotline", tags=["hotline"], responses=documented(400, 401, 403, 422)
+)
 
 
 class HotlineCallIn(Strict):
