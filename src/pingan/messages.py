@@ -233,6 +233,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Invalid position time (not in the future, nor over 24 hours ago)",
     ),
     "positions.bad_accuracy": ("定位精度无效", "Invalid position accuracy"),
+    "attachment.too_many_pixels": (
+        "图片像素过多（最多 {max_pixels} 像素）",
+        "The image has too many pixels (at most {max_pixels})",
+    ),
 }
 
 

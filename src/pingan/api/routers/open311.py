@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pingan.adapters.media import MediaStore
+from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.open311_xml import render
@@ -233,7 +233,14 @@ async def post_request(fmt: str, request: Request, rt: RuntimeDep) -> Response:
             store = MediaStore(rt.settings.media_dir)
             with rt.uows(actor) as uow:
                 up = upload(
-                    uow, actor, data, media_name, rt.env, store.put, rt.settings.max_upload_bytes
+                    uow,
+                    actor,
+                    data,
+                    media_name,
+                    rt.env,
+                    store.put,
+                    rt.settings.max_upload_bytes,
+                    clean=PhotoCleaner(rt.settings.max_image_pixels),
                 )
             photo_ids = (up.id,)
         sub = open311.Submission(
