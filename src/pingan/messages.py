@@ -233,6 +233,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Invalid position time (not in the future, nor over 24 hours ago)",
     ),
     "positions.bad_accuracy": ("定位精度无效", "Invalid position accuracy"),
+    "input.nul_text": (
+        "文本不能包含 NUL 字符（{name}）",
+        "Text may not contain the NUL character ({name})",
+    ),
+    "request.form_not_percent_encoded": (
+        "表单字段须为百分号编码的 UTF-8",
+        "Form fields must be percent-encoded UTF-8",
+    ),
     "attachment.too_many_pixels": (
         "图片像素过多（最多 {max_pixels} 像素）",
         "The image has too many pixels (at most {max_pixels})",
