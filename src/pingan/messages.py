@@ -209,6 +209,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "iot.flood": ("设备上报过于频繁", "The device reports too often"),
     "iot.not_permitted": ("无权推送设备数据", "You may not push device data"),
     "devices.not_permitted": ("无权登记设备", "You may not register devices"),
+    "devices.view_not_permitted": ("无权查看设备", "You may not view devices"),
     "devices.bad_id": ("设备编号无效或重复", "Invalid or repeated device id"),
     "devices.unknown_kind": ("未知设备类型：{kind}", "Unknown device kind: {kind}"),
     "devices.bad_interval": ("上报周期须在 10 秒到 7 天之间", "Interval must be 10 s to 7 days"),
