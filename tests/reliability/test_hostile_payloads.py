@@ -473,12 +473,19 @@ GRID_FILES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated, empty database for every grid file: each must leave it empty."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('grids')}/grids.db"
+    upgrade(url)
+    return url
+
+
 @pytest.mark.parametrize(("content", "expected"), GRID_FILES)
 def test_hostile_grid_files_are_refused_and_nothing_is_stored(
-    tmp_path: Path, content: bytes, expected: str
+    tmp_path: Path, empty_db: str, content: bytes, expected: str
 ) -> None:
-    url = f"sqlite:///{tmp_path}/grids.db"
-    upgrade(url)
+    url = empty_db
     path = tmp_path / "grids.geojson"
     path.write_bytes(content)
     started = time.perf_counter()
