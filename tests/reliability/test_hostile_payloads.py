@@ -322,6 +322,11 @@ def _form(world: World, key: str, **fields: str) -> dict[str, str]:
         pytest.param({"lat": "91"}, id="lat-91"),
         pytest.param({"long": "-181"}, id="long-minus-181"),
         pytest.param({"lat": "0x1p3"}, id="lat-hex"),
+        pytest.param({"media_url": "javascript:window.__xss=1"}, id="javascript-media-url"),
+        pytest.param(
+            {"media_url": "data:text/html,<script>alert(1)</script>"}, id="data-media-url"
+        ),
+        pytest.param({"media_url": 'https://x.example/"><script>'}, id="quoted-media-url"),
         pytest.param({"description": "a\x00b"}, id="nul-in-description"),
         pytest.param({"address_string": "\x00"}, id="nul-in-address"),
         pytest.param({"service_code": "E01\x0002"}, id="nul-in-service-code"),
