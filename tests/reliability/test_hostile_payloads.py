@@ -291,6 +291,28 @@ def test_hostile_json_is_refused_quickly_with_a_client_error(
         assert "NUL" in json.dumps(r.json()["error"]["details"])
 
 
+@pytest.mark.parametrize("write", [pytest.param(w, id=w.name) for w in WRITES])
+def test_an_oversized_body_is_413_before_it_is_read(
+    world: World, fixture: dict[str, Any], write: Write
+) -> None:
+    limit = world.rt.settings.max_body_bytes
+    raw = b'{"padding": "' + b"x" * (limit + 1) + b'"}'
+    started = time.perf_counter()
+    r = write.send(world, fixture, raw)
+    assert time.perf_counter() - started < 2.0
+    assert r.status_code == 413, r.text[:200]
+    assert r.json()["error"]["code"] == "request.too_large"
+
+
+def test_an_oversized_photo_is_refused_without_storing_it(world: World) -> None:
+    limit = world.rt.settings.max_upload_bytes
+    r = world.client("citizen04").post(
+        "/api/v1/attachments",
+        files={"file": ("huge.jpg", b"\xff\xd8\xff" + b"\x00" * (limit + 70_000), "image/jpeg")},
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request.too_large"
+
+
 # --- Open311 (form-encoded, the GeoReport v2 way) ---------------------------------------------
 
 
