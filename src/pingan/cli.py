@@ -228,7 +228,7 @@ def import_grids(
     uows = UnitOfWorkFactory(make_engine(settings.database_url))
     try:
         data = json.loads(file.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         console.print(f"[red]not a UTF-8 JSON file:[/] {exc}")
         raise typer.Exit(2) from None
     try:

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
+    max_image_pixels: int = Field(
+        default=40_000_000,
+        description="Photos with more pixels are refused from their header, before decoding",
+    )
     calendar_file: Path | None = Field(
         default=None,
         description="JSON with extra holidays/workdays for years the bundled calendar lacks",

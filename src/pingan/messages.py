@@ -209,6 +209,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "iot.flood": ("设备上报过于频繁", "The device reports too often"),
     "iot.not_permitted": ("无权推送设备数据", "You may not push device data"),
     "devices.not_permitted": ("无权登记设备", "You may not register devices"),
+    "devices.view_not_permitted": ("无权查看设备", "You may not view devices"),
     "devices.bad_id": ("设备编号无效或重复", "Invalid or repeated device id"),
     "devices.unknown_kind": ("未知设备类型：{kind}", "Unknown device kind: {kind}"),
     "devices.bad_interval": ("上报周期须在 10 秒到 7 天之间", "Interval must be 10 s to 7 days"),
@@ -459,6 +460,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "address.unplaceable": (
         "地址缺少“路+门牌号”或小区名，无法登记",
         "The address names neither a road and number nor a compound",
+    ),
+    "input.nul_text": (
+        "文本不能包含 NUL 字符（{name}）",
+        "Text may not contain the NUL character ({name})",
+    ),
+    "request.form_not_percent_encoded": (
+        "表单字段须为百分号编码的 UTF-8",
+        "Form fields must be percent-encoded UTF-8",
+    ),
+    "attachment.too_many_pixels": (
+        "图片像素过多（最多 {max_pixels} 像素）",
+        "The image has too many pixels (at most {max_pixels})",
     ),
 }
 

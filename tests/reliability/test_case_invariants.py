@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from pingan.adapters.db.deadlines import LAPSED, LIVE, PAUSED
 from pingan.adapters.db.tables import outbox
+from pingan.adapters.media import PhotoCleaner
 from pingan.api.runtime import Runtime
 from pingan.demo.photos import striped_png
 from pingan.domain.access import SYSTEM_ACTOR, Actor, Role
@@ -177,7 +178,14 @@ class CaseLoopMachine(RuleBasedStateMachine):
 
         with self.rt.uows(actor) as uow:
             return evidence.upload(
-                uow, actor, striped_png(), "p.png", self.rt.env, store, 10_000_000
+                uow,
+                actor,
+                striped_png(),
+                "p.png",
+                self.rt.env,
+                store,
+                10_000_000,
+                clean=PhotoCleaner(40_000_000),
             ).id
 
     def remember(self, case: Case) -> None:

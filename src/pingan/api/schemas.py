@@ -1,11 +1,12 @@
-"""Pydantic models of the HTTP contract. Unknown fields are refused, numbers must be finite."""
+"""Pydantic models of the HTTP contract. Unknown fields are refused, numbers must be finite, text
+may not hold NUL."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pingan.domain.access import Actor
 from pingan.domain.cases import Action, Case, CaseState, TimelineEntry
@@ -16,6 +17,26 @@ from pingan.domain.sla import Urgency
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL cannot store NUL in text and SQLite would: refuse it on both, up front."""
+        if _holds_nul(value):
+            raise ValueError("text may not contain NUL (U+0000)")
+        return value
+
+
+def _holds_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v, depth + 1) for v in value)
+    return False
 
 
 class CaseCreate(Strict):

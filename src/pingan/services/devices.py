@@ -75,6 +75,10 @@ def register(
 def _row(item: DeviceInput, actor: Actor, env: Env, seen: set[str]) -> dict[str, Any]:
     if not item.id or len(item.id) > 64 or item.id in seen:
         raise InvalidInput("devices.bad_id")
+    texts = {"id": item.id, "name": item.name, "owner": item.owner, "facility": item.facility_id}
+    with_nul = next((k for k, v in texts.items() if v and "\x00" in v), None)
+    if with_nul:  # PostgreSQL cannot store it, SQLite would: refused on both
+        raise InvalidInput("input.nul_text", name=with_nul)
     seen.add(item.id)
     try:
         kind = DeviceKind(item.kind)

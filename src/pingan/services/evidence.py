@@ -1,10 +1,12 @@
-"""Photo evidence: uploads are checked by their bytes (not their name or declared type), stored by
-content, and belong to the uploader until an action attaches them to a case."""
+"""Photo evidence: uploads are checked by their bytes (not their name or declared type), re-encoded
+without metadata, stored by content, and belong to the uploader until an action attaches them to a
+case."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from pingan.domain.access import Actor, Role
 from pingan.domain.errors import Forbidden, InvalidInput
@@ -25,6 +27,19 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+class CleanedImage(Protocol):
+    """What a photo cleaner hands back: the re-encoded bytes and their real type."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
 @dataclass(frozen=True, slots=True)
 class Uploaded:
     id: int
@@ -33,11 +48,19 @@ class Uploaded:
     size: int
 
 
-def safe_filename(name: str | None) -> str:
-    """Keep only the last path component and printable characters, for display only."""
+def safe_filename(name: str | None, content_type: str | None = None) -> str:
+    """Keep only the last path component and printable characters, for display only. Given the
+    real type, the name ends in that type's extension and no other dot remains, so
+    `photo.jpg.php` becomes `photo_jpg.jpg` and no server can mistake it for a script."""
     base = (name or "photo").replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*\x00')
-    return cleaned[:200] or "photo"
+    if content_type in EXTENSIONS:
+        ext = EXTENSIONS[content_type]
+        stem = cleaned.rsplit(".", 1)[0] if "." in cleaned else cleaned
+        stem = stem.replace(".", "_").strip("_ ") or "photo"
+        return stem[: 200 - len(ext)] + ext
+    cleaned = cleaned[:200].strip(". ")
+    return cleaned or "photo"
 
 
 def upload(
@@ -48,7 +71,11 @@ def upload(
     env: Env,
     store: Callable[[bytes], tuple[str, str]],
     max_bytes: int,
+    *,
+    clean: Callable[[bytes], CleanedImage],
 ) -> Uploaded:
+    """Store a re-encoded copy of an uploaded photo; the upload itself is never kept, so its
+    metadata (GPS position included) cannot be published."""
     if actor.role in (Role.AUDITOR,):
         raise Forbidden("access.forbidden")
     if len(data) > max_bytes:
@@ -56,15 +83,16 @@ def upload(
     kind = sniff(data)
     if kind is None:
         raise InvalidInput("attachment.bad_type")
-    sha, key = store(data)
+    photo = clean(data)
+    sha, key = store(photo.data)
     attachment_id = uow.attachments.add(
         sha256=sha,
-        content_type=kind,
-        size=len(data),
-        filename=safe_filename(filename),
+        content_type=photo.content_type,
+        size=len(photo.data),
+        filename=safe_filename(filename, photo.content_type),
         storage_key=key,
         uploaded_by=actor.user_id,
         created_at=env.now(),
     )
     uow.commit()
-    return Uploaded(int(attachment_id), sha, kind, len(data))
+    return Uploaded(int(attachment_id), sha, photo.content_type, len(photo.data))

@@ -362,6 +362,7 @@ def receive(
     body: bytes,
     store: Callable[[bytes], tuple[str, str]],
     max_photo_bytes: int,
+    clean: Callable[[bytes], evidence.CleanedImage],
 ) -> Result:
     """Apply an authenticated result. The nonce is stored in the same transaction as the case
     change, so a refused action (409, 404) can be corrected and sent again with the same id."""
@@ -373,7 +374,9 @@ def receive(
     photo_ids = []
     for filename, raw in _photos(data):
         with uows(actor) as uow:
-            up = evidence.upload(uow, actor, raw, filename, env, store, max_photo_bytes)
+            up = evidence.upload(
+                uow, actor, raw, filename, env, store, max_photo_bytes, clean=clean
+            )
         photo_ids.append(up.id)
     case_id, command = _command(data, tuple(photo_ids))
     via = {"via": "webhook", "subscription_id": sub.id, "delivery_id": delivery_id}

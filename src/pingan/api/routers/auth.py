@@ -20,6 +20,7 @@ from pingan.api.deps import (
 from pingan.api.errors import documented
 from pingan.api.runtime import Runtime
 from pingan.api.schemas import TokenOut, TotpCodeIn, TotpEnrolmentOut, UserOut
+from pingan.domain.access import CENTRE_ROLES
 from pingan.services.accounts import Stage, confirm_totp, enrol_totp, login, logout
 
 ENROL_TTL = timedelta(minutes=10)
@@ -145,7 +146,8 @@ def my_tasks(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
         recipients.append(("department", actor.department_id))
     if actor.grid_code:
         recipients.append(("grid", actor.grid_code))
-    recipients.append(("unit", actor.jurisdiction))
+    if actor.role in CENTRE_ROLES:  # a unit's notices are its centre's, not everyone's under it
+        recipients.append(("unit", actor.jurisdiction))
     with rt.uows(readonly=True) as uow:
         rows = uow.notifications.for_recipients(recipients)
     return [

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
 from pingan.api.schemas import Strict
-from pingan.domain.access import CENTRE_ROLES, Role
+from pingan.domain.access import CENTRE_ROLES, Actor, Role
 from pingan.domain.alarms import POLICIES, Alarm
 from pingan.domain.errors import Forbidden, NotFound
 from pingan.domain.geo import CRS
@@ -137,7 +137,7 @@ def register_devices(body: list[DeviceIn], rt: RuntimeDep, actor: ActorDep) -> R
     )
 
 
-@router.get("/devices", response_model=list[DeviceOut])
+@router.get("/devices", response_model=list[DeviceOut], responses=documented(403))
 def list_devices(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -145,6 +145,9 @@ def list_devices(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DeviceOut]:
+    """Devices placed in the caller's jurisdiction; not for citizens, whose sign-in spans the
+    whole city but who have no business with the sensor and camera registry."""
+    _may_view_devices(actor)
     now = rt.env.now()
     with rt.uows(actor, readonly=True) as uow:
         records = uow.devices.page(kind, limit, offset)
@@ -172,8 +175,13 @@ def list_devices(
     ]
 
 
-@router.get("/devices/status", summary="Fleet status: online/offline, alarm rates, coverage")
+@router.get(
+    "/devices/status",
+    summary="Fleet status: online/offline, alarm rates, coverage",
+    responses=documented(403),
+)
 def fleet(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+    _may_view_devices(actor)
     with rt.uows(actor, readonly=True) as uow:
         return device_service.fleet_status(uow, actor, rt.env)
 
@@ -257,3 +265,8 @@ async def push(body: PushIn, rt: RuntimeDep, actor: ActorDep) -> PushOut:
         )
 
     return await run_in_threadpool(run)
+
+
+def _may_view_devices(actor: Actor) -> None:
+    if actor.role is Role.CITIZEN:
+        raise Forbidden("devices.view_not_permitted")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from pingan.adapters.media import MediaStore
+from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
 from pingan.api.schemas import AttachmentOut
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["attachments"], responses=documented(
     responses={
         **documented(400),  # a malformed multipart body
         413: {"description": "Too large"},
-        422: {"description": "Not a JPEG/PNG/WebP image"},
+        422: {"description": "Not a JPEG/PNG/WebP image, or more pixels than allowed"},
     },
     summary="Upload a photo; pass its id in photo_ids when reporting or acting",
 )
@@ -40,7 +40,16 @@ async def post_attachment(
 
     def run() -> AttachmentOut:
         with rt.uows(actor) as uow:
-            up = upload(uow, actor, data, file.filename, rt.env, store.put, limit)
+            up = upload(
+                uow,
+                actor,
+                data,
+                file.filename,
+                rt.env,
+                store.put,
+                limit,
+                clean=PhotoCleaner(rt.settings.max_image_pixels),
+            )
         return AttachmentOut(id=up.id, sha256=up.sha256, content_type=up.content_type, size=up.size)
 
     return await run_in_threadpool(run)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pingan.adapters.media import MediaStore
+from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.open311_xml import render
@@ -121,11 +121,16 @@ def _check_format(fmt: str) -> str:
 
 
 def _param(values: Any, name: str) -> str | None:
-    """The spec's optional arguments: an empty value is the same as no value."""
+    """The spec's optional arguments: an empty value is the same as no value. Bytes that were
+    not UTF-8 (decoded to U+FFFD) and NUL are refused rather than stored mangled or lost."""
     value = values.get(name)
     if value is None or isinstance(value, UploadFile):
         return None
     value = str(value).strip()
+    if "\ufffd" in value:
+        raise InvalidInput("request.bad_encoding")
+    if "\x00" in value:
+        raise InvalidInput("input.nul_text", name=name)
     return value or None
 
 
@@ -198,6 +203,12 @@ def _urgency(form: FormData) -> Urgency:
 async def post_request(fmt: str, request: Request, rt: RuntimeDep) -> Response:
     fmt = _check_format(fmt)
     lang = _lang(request)
+    urlencoded = request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    )
+    if urlencoded and not (await request.body()).isascii():
+        # raw bytes would be read as Latin-1 and stored garbled: GBK, or anything not encoded
+        raise InvalidInput("request.form_not_percent_encoded")
     form = await request.form()
     try:
         api_key = _param(form, "api_key") or _param(request.query_params, "api_key")
@@ -233,7 +244,14 @@ async def post_request(fmt: str, request: Request, rt: RuntimeDep) -> Response:
             store = MediaStore(rt.settings.media_dir)
             with rt.uows(actor) as uow:
                 up = upload(
-                    uow, actor, data, media_name, rt.env, store.put, rt.settings.max_upload_bytes
+                    uow,
+                    actor,
+                    data,
+                    media_name,
+                    rt.env,
+                    store.put,
+                    rt.settings.max_upload_bytes,
+                    clean=PhotoCleaner(rt.settings.max_image_pixels),
                 )
             photo_ids = (up.id,)
         sub = open311.Submission(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from pingan.adapters.media import MediaStore
+from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.runtime import Runtime
@@ -248,6 +248,7 @@ def _apply_result(
         body,
         MediaStore(rt.settings.media_dir).put,
         rt.settings.max_upload_bytes,
+        PhotoCleaner(rt.settings.max_image_pixels),
     )
     return HookResultOut(
         case_id=result.case.id,
