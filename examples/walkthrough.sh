@@ -18,7 +18,7 @@ act() {  # act TOKEN CASE_JSON ACTION BODY -> new case JSON (sends the ETag it l
 }
 photo() {  # upload a small PNG, print its id
   local f; f=$(mktemp --suffix=.png)
-  base64 -d >"$f" <<<'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAGklEQVR42mPQde7ECRiGhTRWBQwMDIQUQACzCR5cH1iCXQAAAABJRU5ErkJggg=='
+  base64 -d >"$f" <<<'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAHklEQVR42mP8//8/AwMDAyMjAwMDAxKbiQEHGJwSAMtWBQ/l2VWmAAAAAElFTkSuQmCC'
   api "$1" -F "file=@$f;type=image/png" "$BASE/api/v1/attachments" | jq -r .id
   rm -f "$f"
 }

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 
 from pingan.demo.photos import striped_png
-from pingan.demo.seed import DEMO_PASSWORD
+from pingan.demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USERS
 from tests.e2e.conftest import seeded_env, start_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -50,9 +51,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def token(base: str, username: str) -> str:
-    r = httpx.post(
-        f"{base}/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
-    )
+    form = {"username": username, "password": DEMO_PASSWORD}
+    if username in DEMO_TOTP_USERS:  # administrators and auditors need their second factor
+        form["totp"] = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    r = httpx.post(f"{base}/api/v1/auth/token", data=form)
     r.raise_for_status()
     return str(r.json()["access_token"])
 
