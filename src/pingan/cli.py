@@ -1,4 +1,4 @@
-"""The `pingan` command: demo, serve, migrate, import, locate, sla, calendar, users."""
+"""The `pingan` command: demo, serve, worker, migrate, import, locate, sla, calendar, users."""
 
 from __future__ import annotations
 
@@ -23,10 +23,15 @@ import_app = typer.Typer(help="Import data", no_args_is_help=True)
 calendar_app = typer.Typer(help="The working-day calendar", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA clocks", no_args_is_help=True)
+worker_app = typer.Typer(
+    help="Background workers as processes of their own (beside `serve --no-workers`)",
+    no_args_is_help=True,
+)
 app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
 app.add_typer(sla_app, name="sla")
+app.add_typer(worker_app, name="worker")
 console = Console()
 
 UrlOpt = Annotated[
@@ -269,6 +274,30 @@ def sla_tick(url: UrlOpt = None) -> None:
     report = run_clocks(rt.uows, rt.env)
     rt.relay.drain()
     console.print(f"warned {report.warned}, lapsed {report.lapsed}, escalated {report.escalated}")
+
+
+def _run_worker(kind: str, url: str | None) -> None:
+    from pingan.api.runtime import Runtime
+
+    rt = Runtime.build(_settings(url))
+    typer.echo(f"worker {kind} ready", nl=True)
+    sys.stdout.flush()
+    try:
+        rt.run_worker(kind)
+    finally:
+        rt.stop_workers()
+
+
+@worker_app.command("relay")
+def worker_relay(url: UrlOpt = None) -> None:
+    """Deliver committed outbox events to the bus and its consumers until stopped."""
+    _run_worker("relay", url)
+
+
+@worker_app.command("sla")
+def worker_sla(url: UrlOpt = None) -> None:
+    """Run the SLA clock (warn, lapse, escalate) every PINGAN_SLA_INTERVAL_S until stopped."""
+    _run_worker("sla", url)
 
 
 @calendar_app.command("set")
