@@ -82,6 +82,7 @@ class ClassStats:
             "not_attempted_in_time": self.late,
             "attempted": self.scheduled - self.late,
             "completed": self.done,
+            "unfinished_at_end": self.scheduled - self.late - self.done,
             "ok": self.ok(),
             "achieved_ok_per_s": round(self.ok() / seconds, 2),
             "p50_ms": pct(0.50),
@@ -203,6 +204,7 @@ class Soak:
         self.ready: deque[dict[str, Any]] = deque()  # cases free for their next transition
         self.known: list[int] = []
         self.in_flight = 0
+        self.closed = False
         self.t0 = 0.0
         self.rng = random.Random(7)
 
@@ -219,6 +221,7 @@ class Soak:
         )
         while self.in_flight and time.monotonic() - self.t0 < until + 30:
             await asyncio.sleep(0.1)
+        self.closed = True  # what is still in flight is unfinished, not an error of the server
 
     async def schedule(self, http: httpx.AsyncClient, kind: str, rate: float, until: float) -> None:
         """Fire one request every 1/rate s, each on its own instant; never wait for answers."""
@@ -252,6 +255,8 @@ class Soak:
         finally:
             self.in_flight -= 1
         latency = (time.monotonic() - instant) * 1000
+        if self.closed:
+            return
         if status == "no_case_ready":  # every case was busy: nothing could be sent
             stats.late += 1
             return
@@ -598,7 +603,10 @@ def chart(result: dict[str, Any], soak: Soak, path: Path) -> None:
     b.set_ylabel("MB")
     b.legend()
     c.plot(ts, [s["outbox_lag_s"] for s in samples], label="outbox lag s")
-    c.plot(ts, [s["iot_lag_s"] or 0 for s in samples], label="IoT lag s")
+    publishing = [s for s in samples if s["t_s"] <= result["minutes"] * 60]
+    c.plot(
+        [s["t_s"] for s in publishing], [s["iot_lag_s"] or 0 for s in publishing], label="IoT lag s"
+    )
     c.set_ylabel("s")
     c.set_xlabel("seconds since start")
     c.legend()
