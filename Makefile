@@ -7,7 +7,7 @@ STAMP := $(VENV)/.synced
 VENDOR := src/pingan/web/vendor
 WEB := $(VENDOR)/.copied
 
-.PHONY: demo test bench lint lock serve clean web
+.PHONY: demo test bench soak lint lock serve clean web
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP) $(WEB)  ## the whole suite: unit, integration (SQLite + PostgreSQ
 
 bench: $(STAMP) $(WEB)  ## print throughput and latency figures (never pass/fail on time)
 	$(BIN)/python -m bench
+
+soak: $(STAMP) $(WEB)  ## long reliability runs: 20x invariant examples, crash battery (CRASH_KILLS, default 300 per database), load soak (SOAK_MINUTES, default 30, SOAK_SCALE) on PostgreSQL
+	PINGAN_SOAK=1 $(BIN)/pytest tests/reliability -q --deselect tests/reliability/test_crash_durability.py
+	CRASH_KILLS=$${CRASH_KILLS:-300} $(BIN)/python -m tests.reliability.crash_battery run sqlite postgres
+	$(BIN)/python -m bench.soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,4 +1,4 @@
-"""The `pingan` command: demo, serve, migrate, import, locate, sla, calendar, users."""
+"""The `pingan` command: demo, serve, worker, migrate, import, locate, sla, calendar, users."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ audit_app = typer.Typer(help="The hash-chained audit trail", no_args_is_help=Tru
 webhooks_app = typer.Typer(
     help="Departmental systems: webhooks and dead letters", no_args_is_help=True
 )
+worker_app = typer.Typer(
+    help="Background workers as processes of their own (beside `serve --no-workers`)",
+    no_args_is_help=True,
+)
 app.add_typer(import_app, name="import")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
@@ -43,6 +47,7 @@ app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(export_app, name="export")
 app.command("train")(train_command)
 import_app.command("addresses")(import_addresses)
+app.add_typer(worker_app, name="worker")
 console = Console()
 
 UrlOpt = Annotated[
@@ -296,6 +301,30 @@ def sla_tick(url: UrlOpt = None) -> None:
     report = run_clocks(rt.uows, rt.env)
     rt.relay.drain()
     console.print(f"warned {report.warned}, lapsed {report.lapsed}, escalated {report.escalated}")
+
+
+def _run_worker(kind: str, url: str | None) -> None:
+    from pingan.api.runtime import Runtime
+
+    rt = Runtime.build(_settings(url))
+    typer.echo(f"worker {kind} ready", nl=True)
+    sys.stdout.flush()
+    try:
+        rt.run_worker(kind)
+    finally:
+        rt.stop_workers()
+
+
+@worker_app.command("relay")
+def worker_relay(url: UrlOpt = None) -> None:
+    """Deliver committed outbox events to the bus and its consumers until stopped."""
+    _run_worker("relay", url)
+
+
+@worker_app.command("sla")
+def worker_sla(url: UrlOpt = None) -> None:
+    """Run the SLA clock (warn, lapse, escalate) every PINGAN_SLA_INTERVAL_S until stopped."""
+    _run_worker("sla", url)
 
 
 @calendar_app.command("set")

@@ -129,6 +129,20 @@ class Runtime:
             self.ingestor.stop()
         self.bus.close()
 
+    def run_worker(self, kind: str) -> None:
+        """Run the outbox relay (`relay`) or the SLA clock (`sla`) in this process until
+        `stop_workers`: what `pingan worker` runs, so either can live, die and restart on its own
+        while `pingan serve --no-workers` answers requests. Both are safe to run beside others:
+        the outbox is marked after delivery and every lapse is claimed by a conditional update."""
+        if kind == "relay":
+            self.relay.start()
+            while not self._stop.wait(1.0):
+                pass
+        elif kind == "sla":
+            self._clock_loop()
+        else:
+            raise ValueError(f"unknown worker {kind!r}")
+
     def _clock_loop(self) -> None:
         while not self._stop.is_set():
             try:
