@@ -232,3 +232,20 @@ def test_a_third_participant_joins_and_everyone_sees_everyone(
     dash.click("#call-panel button[data-act=hangup]")
     handler.wait_for_selector("#call[data-outcome=completed]")
     _close(worker, handler, dash)
+
+
+def test_a_grid_on_the_map_offers_its_worker_for_a_call(browser: Any, call_server: str) -> None:
+    base = call_server
+    worker = _field(browser, base)
+    dash = _dashboard(browser, base, f"op.{GRID[:9]}")
+    dash.evaluate(f"window.pinganCalls.openGrid('{GRID}')")
+    gw_id = _user_id(base, WORKER)
+    dash.click(f'.grid-popup .contact[data-user-id="{gw_id}"] button.call-button')
+    worker.click("#call[data-party=invited] button[data-act=accept]")
+    _wait_for_media(dash)
+    dash.click("#call-panel button[data-act=hangup]")
+    worker.wait_for_selector("#call[data-outcome=completed]")
+    other = _dashboard(browser, base, f"op.{OTHER_TOWN_GRID[:9]}")
+    other.evaluate(f"window.pinganCalls.openGrid('{GRID}')")
+    other.wait_for_selector(".grid-popup p.muted")  # another town's grid: nobody to call
+    _close(worker, dash, other)

@@ -120,6 +120,7 @@ ENDPOINTS: dict[str, str] = {
     "POST /api/v1/calls/{call_id}/invite": "role: the host, within jurisdiction (test_calls)",
     "POST /api/v1/calls/{call_id}/recording": "self: the host, onto the call's case (test_calls)",
     "GET /api/v1/cases/{case_id}/contacts": "read: 404 per case; people the caller may call",
+    "GET /api/v1/grids/{grid_code}/contacts": "role+scope: a grid's workers the caller may call",
     "GET /api/v1/map/config": "public: tile settings",
     "POST /api/v1/hotline/calls": "role: centre staff; case placed by its point (test_hotline)",
     "GET /api/v1/hotline/callers": "role+scope: calls about cases in scope (test_hotline)",

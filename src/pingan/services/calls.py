@@ -176,6 +176,16 @@ def keep_recording(
     return view
 
 
+def grid_contacts(uow: UnitOfWork, actor: Actor, grid_code: str) -> list[Contact]:
+    """Whom the actor may call in a grid: its grid workers."""
+    found = uow.calls.contacts_for(grid_code, None)
+    return [
+        c
+        for c in found
+        if may_call(actor, Callee(c.user_id, Role(c.role), c.jurisdiction, c.disabled))
+    ]
+
+
 def live_calls(uow: UnitOfWork) -> list[Call]:
     return list(uow.calls.live())
 

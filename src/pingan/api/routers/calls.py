@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from pingan.adapters.db.calls import CallView
+from pingan.adapters.db.calls import CallView, Contact
 from pingan.adapters.media import MediaStore
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
@@ -185,6 +185,21 @@ def case_contacts(case_id: ID, rt: RuntimeDep, actor: ActorDep) -> list[ContactO
     handlers, and whether each has the app open now."""
     with rt.uows(actor, readonly=True) as uow:
         found = call_service.contacts(uow, actor, case_id)
+    return _contacts_out(rt, found)
+
+
+@router.get("/grids/{grid_code}/contacts", response_model=list[ContactOut])
+def grid_contacts(
+    grid_code: Annotated[str, Path(max_length=32)], rt: RuntimeDep, actor: ActorDep
+) -> list[ContactOut]:
+    """Whom the caller may video-call in a grid (its grid workers; none outside one's
+    jurisdiction), and whether each has the app open now."""
+    with rt.uows(actor, readonly=True) as uow:
+        found = call_service.grid_contacts(uow, actor, grid_code)
+    return _contacts_out(rt, found)
+
+
+def _contacts_out(rt: RuntimeDep, found: list[Contact]) -> list[ContactOut]:
     online = rt.hub.online_users()
     return [
         ContactOut(

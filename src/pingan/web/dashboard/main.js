@@ -1,3 +1,4 @@
+/* global L */
 // The command dashboard (指挥大屏): map, KPIs, live feed, case panel and list for one jurisdiction.
 import { get, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
@@ -79,7 +80,7 @@ async function startApp(user) {
     unitLayer = await boundaries(map, unit.code, {
       level: childLevel || 'grid', simplify: 0.0005,
       style: () => ({ color: '#ffd54f', weight: 2, fillColor: '#0d47a1', fillOpacity: 0.08 }),
-      onClick: childLevel && childLevel !== 'grid' ? (p) => drill(p.code) : null,
+      onClick: childLevel && childLevel !== 'grid' ? (p) => drill(p.code) : (p, e) => gridCall(p, e.latlng),
     });
     // the map first: on a two-core server the KPI aggregation would otherwise compete with it
     const count = await cases.load(unit.code);
@@ -94,6 +95,24 @@ async function startApp(user) {
     if (unit.level === 'grid') return;
     trail.push(unit);
     await show(unit);
+  }
+
+  /** A grid's popup: its workers, each with a video-call button. */
+  async function gridCall(props, latlng) {
+    const box = h('div', { class: 'grid-popup', dataset: { grid: props.code } }, h('strong', { text: localName(props) }));
+    L.popup().setLatLng(latlng).setContent(box).openOn(map);
+    try {
+      const people = await get(`/api/v1/grids/${encodeURIComponent(props.code)}/contacts`);
+      for (const c of people) {
+        box.append(h('div', { class: 'contact', dataset: { userId: String(c.user_id) } },
+          h('i', { class: `presence${c.online ? ' online' : ''}` }), `${c.display_name} `,
+          h('button', { type: 'button', class: 'primary call-button', text: t('call.call'),
+            onclick: () => { map.closePopup(); callPanel.call(c.user_id); } })));
+      }
+      if (!people.length) box.append(h('p', { class: 'muted', text: t('call.nobody') }));
+    } catch (err) {
+      box.append(h('p', { class: 'error', text: err.message }));
+    }
   }
 
   function renderCrumbs() {
@@ -148,6 +167,10 @@ async function startApp(user) {
   window.pinganCalls = {
     client: calls, stats: () => calls.stats(), call: () => calls.call,
     firstFrameMs: () => callPanel.firstFrameMs, dial: (userId) => callPanel.call(userId),
+    openGrid: async (code) => {
+      const u = await get(`/api/v1/units/${code}`);
+      await gridCall(u, L.latLng(u.center[1], u.center[0]));
+    },
   };
   await show(root);
   document.body.dataset.interactive = String(performance.now() - started);
