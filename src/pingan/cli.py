@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pingan.cli_intake import evaluate_app, export_app, import_addresses
@@ -53,6 +55,26 @@ console = Console()
 UrlOpt = Annotated[
     str | None, typer.Option("--url", help="database URL (default PINGAN_DATABASE_URL)")
 ]
+
+
+@contextmanager
+def _step_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar per named step, for long commands that report `(step, done, total)`."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield progress
 
 
 def _settings(url: str | None) -> Settings:
@@ -146,20 +168,7 @@ def _seed_if_empty(settings: Settings, *, small: bool, weeks: int, per_day: int)
     ):
         city = generate_small_city() if small else generate_city()
     env = Env(calendar=build_calendar(), locator=city.grid_index())
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as bar:
-        tasks: dict[str, object] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
-
+    with _step_bars() as progress:
         report = seed(
             uows,
             SYSTEM_ACTOR,
@@ -526,20 +535,7 @@ def keys_rotate(
     settings = _settings(url)
     keyring = keyring_from(settings.data_keys)
     rt = Runtime.build(settings)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as bar:
-        tasks: dict[str, object] = {}
-
-        def progress(column: str, done: int, total: int) -> None:
-            if column not in tasks:
-                tasks[column] = bar.add_task(column, total=total)
-            bar.update(tasks[column], completed=done, total=total)  # type: ignore[arg-type]
-
+    with _step_bars() as progress:
         report = rotate_keys(
             rt.uows, keyring, rt.env, actor=_cli_actor(), batch=batch, progress=progress
         )
@@ -563,19 +559,7 @@ def keys_reindex(
 
     settings = _settings(url)
     rt = Runtime.build(settings)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-    )
-    with Progress(*columns, console=console) as bar:
-        tasks: dict[str, object] = {}
-
-        def progress(column: str, done: int, total: int) -> None:
-            if column not in tasks:
-                tasks[column] = bar.add_task(column, total=total)
-            bar.update(tasks[column], completed=done, total=total)  # type: ignore[arg-type]
-
+    with _step_bars() as progress:
         changed = reindex(
             rt.uows,
             keyring_from(settings.data_keys),

@@ -6,7 +6,9 @@ so an operator never overwrites a change they have not seen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from pingan.domain.access import Actor
 from pingan.domain.cases import Action, Case, Command
@@ -23,7 +25,10 @@ def transition(
     command: Command,
     env: Env,
     expected_version: int | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> Case:
+    """Apply `command`; `source` (e.g. which departmental system sent it) is kept in the
+    timeline entry the action writes."""
     case: Case | None = uow.cases.get(case_id, for_update=True)
     if case is None:
         raise NotFound("case.not_found", case_id=case_id)
@@ -32,6 +37,9 @@ def transition(
     command = _prepare(uow, case, command)
     loaded = case.version
     case.apply(command, actor, env.now())
+    if source:
+        entry = case.pending_timeline[-1]
+        case.pending_timeline[-1] = replace(entry, data={**entry.data, **source})
     if command.photo_ids:
         linked = uow.attachments.attach(command.photo_ids, case.id, actor.user_id)
         if linked != len(set(command.photo_ids)):

@@ -19,7 +19,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,8 +38,8 @@ from pingan.domain.webhooks import (
     verify,
 )
 from pingan.services import evidence
-from pingan.services.clocks import sync_deadline
 from pingan.services.ports import Env, UnitOfWork, UnitOfWorkFactory
+from pingan.services.transitions import transition
 
 CONSUMER = "webhooks"
 MANAGERS = frozenset({Role.ADMIN, Role.COMMANDER})
@@ -383,35 +383,8 @@ def receive(
     with uows(actor) as uow:
         if not uow.webhooks.claim_nonce(sub.id, delivery_id, env.now()):
             raise Replayed(delivery_id=delivery_id)
-        case = _apply(uow, actor, case_id, command, env, via)
+        case = transition(uow, actor, case_id, command, env, source=via)
     return Result(case, delivery_id, sub.id)
-
-
-def _apply(
-    uow: UnitOfWork,
-    actor: Actor,
-    case_id: int,
-    command: Command,
-    env: Env,
-    via: dict[str, Any],
-) -> Case:
-    """The case transition, as `services.transitions.transition` does it, with the source of the
-    action written into the timeline entry."""
-    case: Case | None = uow.cases.get(case_id, for_update=True)
-    if case is None:
-        raise NotFound("case.not_found", case_id=case_id)
-    loaded = case.version
-    case.apply(command, actor, env.now())
-    entry = case.pending_timeline[-1]
-    case.pending_timeline[-1] = replace(entry, data={**entry.data, **via})
-    if command.photo_ids:
-        linked = uow.attachments.attach(command.photo_ids, case.id, actor.user_id)
-        if linked != len(set(command.photo_ids)):
-            raise InvalidInput("attachment.unknown", ids=list(command.photo_ids))
-    sync_deadline(uow, case, env)
-    uow.cases.save(case, loaded)
-    uow.commit()
-    return case
 
 
 def forget_old_nonces(uows: UnitOfWorkFactory, env: Env, window_s: int) -> int:
