@@ -149,3 +149,27 @@ def writes_dispatch_rules(p: Person) -> bool:
 def issues_open311_keys(p: Person) -> bool:
     """docs/open311.md: "An administrator issues one per app"."""
     return p.role == "admin"
+
+
+CALLABLE = ("grid_worker", "handler", "commander", "operator")
+
+
+def may_call(caller: Person, callee: Person) -> bool:
+    """docs/video-calls.md ("Who may call whom"): "Centre staff (commanders and operators) call
+    people whose home unit lies within their own jurisdiction: grid workers, department handlers
+    and other centre staff … grid workers and handlers do not place calls." Nobody calls
+    themselves."""
+    return (
+        caller.role in CENTRE
+        and callee.username != caller.username
+        and callee.role in CALLABLE
+        and within(callee.jurisdiction, caller.jurisdiction)
+    )
+
+
+def reads_call(p: Person, host: Person, parties: tuple[Person, ...]) -> bool:
+    """docs/video-calls.md ("The call's life"): a call is seen by the people in it, and by centre
+    staff, auditors and administrators whose jurisdiction covers the host's."""
+    return p in parties or (
+        (p.role in CENTRE or p.role in TREE_WIDE) and within(host.jurisdiction, p.jurisdiction)
+    )

@@ -111,9 +111,9 @@ ENDPOINTS: dict[str, str] = {
     "GET /api/v1/audit": "role: auditors (test_audit_trail)",
     "GET /api/v1/audit/verify": "role: auditors (test_audit_trail)",
     "GET /api/v1/calls/config": "public to signed-in users: ICE servers",
-    "POST /api/v1/calls": "role+scope: centre staff call within jurisdiction (test_calls)",
+    "POST /api/v1/calls": "role+scope: every caller × callee against the oracle",
     "GET /api/v1/calls": "list: a case's log if readable, one's own or the centre's (test_calls)",
-    "GET /api/v1/calls/{call_id}": "read: parties and centres over the call's unit (test_calls)",
+    "GET /api/v1/calls/{call_id}": "read: 200/404 for everyone, one call per host",
     "POST /api/v1/calls/{call_id}/accept": "self: an invited party (test_calls)",
     "POST /api/v1/calls/{call_id}/refuse": "self: an invited party (test_calls)",
     "POST /api/v1/calls/{call_id}/hangup": "self: a joined party (test_calls)",
@@ -632,3 +632,33 @@ def test_websocket_pushes_reach_exactly_the_readers_of_each_case(matrix: Matrix)
         leaked = [e for e in got[p.username] if "reporter_id" in e.get("payload", {})]
         m.expect(f"{p.username} WebSocket events carry no reporter id", [], leaked)
     _report(m, "websocket", before)
+
+
+def test_video_calls_reach_only_whom_the_caller_may_call_and_are_seen_as_documented(
+    matrix: Matrix,
+) -> None:
+    m = matrix
+    before = m.checks
+    for caller in m.people:
+        c = m.client(caller)
+        read_once = False
+        for callee in m.people:
+            r = c.post("/api/v1/calls", json={"callee_id": callee.user_id})
+            allowed = oracle.may_call(caller, callee)
+            m.expect(f"{caller.username} calls {callee.username}", allowed, r.status_code == 201)
+            if r.status_code != 201:
+                m.expect(f"{caller.username} calls {callee.username} refused", 403, r.status_code)
+                continue
+            call = r.json()
+            if not read_once:  # who may read a call: once per host, for everyone
+                read_once = True
+                for reader in m.people:
+                    got = m.client(reader).get(f"/api/v1/calls/{call['id']}").status_code
+                    m.expect(
+                        f"{reader.username} reads {caller.username}'s call",
+                        200 if oracle.reads_call(reader, caller, (caller, callee)) else 404,
+                        got,
+                    )
+            hung = c.post(f"/api/v1/calls/{call['id']}/hangup")
+            m.expect(f"{caller.username} hangs up", "cancelled", hung.json().get("outcome"))
+    _report(m, "video calls", before)

@@ -3,7 +3,8 @@
 cases, no acknowledged transition goes backwards, every event's effect and every escalation happens
 exactly once, the database stays consistent, and each process is ready again within 5 s.
 
-The short version runs here (`CRASH_KILLS`, default 10 per database, tens in all); `make soak` runs hundreds.
+The short version runs here (`CRASH_KILLS`, default 10 per database, tens in all); `make soak`
+runs hundreds.
 Restarts must be ready within `CRASH_READY_LIMIT_S`: 5 s for `make soak`; 15 s here, because on a
 loaded two-core development machine Python alone takes 3-10 s to import the application (see
 docs/reliability.md for the measured figures). See `crash_battery.py` for the harness.
