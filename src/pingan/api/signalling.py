@@ -13,6 +13,8 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from pingan.adapters.db.calls import CallView
 from pingan.api.runtime import Runtime
 from pingan.domain.access import Actor
@@ -93,9 +95,14 @@ class Signalling:
         return None
 
     def resume(self) -> None:
-        """After a restart, let the rings that were in progress lapse on time."""
-        with self.rt.uows(readonly=True) as uow:
-            live = call_service.live_calls(uow)
+        """After a restart, let the rings that were in progress lapse on time. A database that is
+        not reachable (or not migrated) yet must not stop the API from starting: /readyz says so."""
+        try:
+            with self.rt.uows(readonly=True) as uow:
+                live = call_service.live_calls(uow)
+        except SQLAlchemyError:
+            log.warning("calls ringing before the restart could not be read; none resumed")
+            return
         for call in live:
             if call.invited():
                 self._arm(call.id, 0.0)
