@@ -115,34 +115,22 @@ class Plan:
 def prepare(url: str, media: Path) -> tuple[list[tuple[float, float]], list[str], list[str]]:
     """Migrate, seed the small demo city (no history), register the devices; returns grid centres,
     device ids and handler usernames."""
+    from tests.reliability.crash_battery import prepare_database
+
     from pingan.adapters.calendar import build_calendar
     from pingan.adapters.db.engine import make_engine
-    from pingan.adapters.db.migrate import upgrade
     from pingan.adapters.db.uow import UnitOfWorkFactory
-    from pingan.adapters.passwords import hash_password
-    from pingan.demo.city import generate_small_city
-    from pingan.demo.seed import seed
+    from pingan.api.runtime import ReloadableLocator
     from pingan.domain.access import SYSTEM_ACTOR
-    from pingan.domain.geo import UnitLevel
     from pingan.services.devices import DeviceInput, register
     from pingan.services.ports import Env
 
-    upgrade(url)
-    city = generate_small_city()
+    grids, handlers = prepare_database(url, media)
     engine = make_engine(url)
     uows = UnitOfWorkFactory(engine)
-    env = Env(calendar=build_calendar(), locator=city.grid_index())
-    seed(
-        uows,
-        SYSTEM_ACTOR,
-        city,
-        env,
-        hash_password(PASSWORD),
-        lambda data: ("0" * 64, "none"),
-        weeks=0,
-        cases_per_day=0,
-    )
-    grids = [(g.lng, g.lat) for g in city.at_level(UnitLevel.GRID)]
+    locator = ReloadableLocator(uows)
+    locator.reload()
+    env = Env(calendar=build_calendar(), locator=locator)
     ids = [f"soak-{i:05d}" for i in range(DEVICES)]
     items = [
         DeviceInput(ids[i], "gas", ids[i], *grids[i % len(grids)], interval_s=60)
@@ -150,8 +138,6 @@ def prepare(url: str, media: Path) -> tuple[list[tuple[float, float]], list[str]
     ]
     with uows(SYSTEM_ACTOR) as uow:
         register(uow, SYSTEM_ACTOR, items, env)
-    with uows(readonly=True) as uow:
-        handlers = sorted(u for u in uow.users.ids_by_username() if u.startswith("h."))
     engine.dispose()
     return grids, ids, handlers
 

@@ -24,7 +24,11 @@ def _callee(uow: UnitOfWork, user_id: int) -> Callee:
     found: Contact | None = uow.calls.contact(user_id)
     if found is None:
         raise NotFound("call.no_such_user")
-    return Callee(found.user_id, Role(found.role), found.jurisdiction, found.disabled)
+    return _as_callee(found)
+
+
+def _as_callee(c: Contact) -> Callee:
+    return Callee(c.user_id, Role(c.role), c.jurisdiction, c.disabled)
 
 
 def place(
@@ -121,12 +125,7 @@ def contacts(uow: UnitOfWork, actor: Actor, case_id: int) -> list[Contact]:
     case = uow.cases.get(case_id)
     if case is None:
         raise NotFound("case.not_found")
-    found = uow.calls.contacts_for(case.grid_code, case.department_id)
-    return [
-        c
-        for c in found
-        if may_call(actor, Callee(c.user_id, Role(c.role), c.jurisdiction, c.disabled))
-    ]
+    return _callable(actor, uow.calls.contacts_for(case.grid_code, case.department_id))
 
 
 RECORDING_TYPES = ((b"\x1a\x45\xdf\xa3", "video/webm"),)
@@ -178,12 +177,11 @@ def keep_recording(
 
 def grid_contacts(uow: UnitOfWork, actor: Actor, grid_code: str) -> list[Contact]:
     """Whom the actor may call in a grid: its grid workers."""
-    found = uow.calls.contacts_for(grid_code, None)
-    return [
-        c
-        for c in found
-        if may_call(actor, Callee(c.user_id, Role(c.role), c.jurisdiction, c.disabled))
-    ]
+    return _callable(actor, uow.calls.contacts_for(grid_code, None))
+
+
+def _callable(actor: Actor, found: list[Contact]) -> list[Contact]:
+    return [c for c in found if may_call(actor, _as_callee(c))]
 
 
 def live_calls(uow: UnitOfWork) -> list[Call]:

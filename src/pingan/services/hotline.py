@@ -19,7 +19,7 @@ from pingan.domain.audit import Action as Audit
 from pingan.domain.cases import OPEN_STATES, Action, Case, CaseState, Command
 from pingan.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pingan.domain.identity import Contact, mask_phone, normalise_phone
-from pingan.services.intake import CaseDraft, create_case
+from pingan.services.intake import CaseDraft, create_case, replay
 from pingan.services.personal_data import NAME, PHONE, Sealer, seal
 from pingan.services.ports import Env, UnitOfWork, UnitOfWorkFactory
 from pingan.services.transitions import transition
@@ -80,15 +80,9 @@ def take_call(
     for _attempt in range(3):
         with uows(actor) as uow:
             if idempotency_key:
-                earlier = uow.idempotency.get(actor.user_id, idempotency_key)
+                earlier = replay(uow, actor, idempotency_key, fingerprint)
                 if earlier is not None:
-                    request_hash, case_id = earlier
-                    if request_hash != fingerprint:
-                        raise InvalidInput("idempotency.key_reused", key=idempotency_key)
-                    case = uow.cases.get(case_id)
-                    if case is None:
-                        raise Conflict("idempotency.case_missing", key=idempotency_key)
-                    return CallTaken(case, repeat, True, call.caller.masked())
+                    return CallTaken(earlier, repeat, True, call.caller.masked())
             now = env.now()
             if call.duplicate_of is not None:
                 found: Case | None = uow.cases.get(call.duplicate_of)

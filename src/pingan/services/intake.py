@@ -79,7 +79,7 @@ def report_case(
     for _attempt in range(3):
         with uows(actor) as uow:
             if idempotency_key:
-                earlier = _replay(uow, actor, idempotency_key, fingerprint)
+                earlier = replay(uow, actor, idempotency_key, fingerprint)
                 if earlier is not None:
                     return Reported(earlier, replayed=True)
             case = create_case(uow, actor, draft, env)
@@ -97,7 +97,9 @@ def report_case(
     raise Conflict("idempotency.contended")
 
 
-def _replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case | None:
+def replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case | None:
+    """The case an earlier request with this key made, or None; the same key with another body
+    (another fingerprint) is refused."""
     stored = uow.idempotency.get(actor.user_id, key)
     if stored is None:
         return None
