@@ -112,36 +112,6 @@ class Plan:
 # --- the world ---------------------------------------------------------------------------------
 
 
-def prepare(url: str, media: Path) -> tuple[list[tuple[float, float]], list[str], list[str]]:
-    """Migrate, seed the small demo city (no history), register the devices; returns grid centres,
-    device ids and handler usernames."""
-    from tests.reliability.crash_battery import prepare_database
-
-    from pingan.adapters.calendar import build_calendar
-    from pingan.adapters.db.engine import make_engine
-    from pingan.adapters.db.uow import UnitOfWorkFactory
-    from pingan.api.runtime import ReloadableLocator
-    from pingan.domain.access import SYSTEM_ACTOR
-    from pingan.services.devices import DeviceInput, register
-    from pingan.services.ports import Env
-
-    grids, handlers = prepare_database(url, media)
-    engine = make_engine(url)
-    uows = UnitOfWorkFactory(engine)
-    locator = ReloadableLocator(uows)
-    locator.reload()
-    env = Env(calendar=build_calendar(), locator=locator)
-    ids = [f"soak-{i:05d}" for i in range(DEVICES)]
-    items = [
-        DeviceInput(ids[i], "gas", ids[i], *grids[i % len(grids)], interval_s=60)
-        for i in range(DEVICES)
-    ]
-    with uows(SYSTEM_ACTOR) as uow:
-        register(uow, SYSTEM_ACTOR, items, env)
-    engine.dispose()
-    return grids, ids, handlers
-
-
 def start_broker() -> tuple[subprocess.Popen[bytes], int]:
     from bench.intake import _port
     from bench.iot import BROKER_CONF
@@ -455,6 +425,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from tests.conftest import PG_ADMIN_URL, fresh_database_url
+    from tests.reliability.crash_battery import prepare_database
 
     url, drop = fresh_database_url("postgres", str(OUT), PG_ADMIN_URL)
     media = Path(tempfile.mkdtemp(prefix="pingan-soak-media-"))
@@ -462,7 +433,7 @@ def main() -> int:
     server = None
     try:
         console.print(f"soak: {plan.minutes} min at scale {plan.scale} on {url}")
-        grids, devices, handlers = prepare(url, media)
+        grids, devices, handlers = prepare_database(url, DEVICES)
         server, base = start_server(url, media, mqtt_port)
         tokens = sign_in(base, [OPERATOR, CITIZEN, *handlers])
         soak = Soak(plan, base, tokens, grids)

@@ -19,6 +19,7 @@ from rich.table import Table
 from pingan.cli_intake import evaluate_app, export_app, import_addresses
 from pingan.cli_intake import train as train_command
 from pingan.config import Settings
+from pingan.domain.audit import Action as Audit
 
 if TYPE_CHECKING:
     from pingan.demo.seed import DemoLogin
@@ -445,7 +446,7 @@ def users_add(
         )
         uow.audit.append(
             _cli_actor(),
-            "user.created",
+            Audit.USER_CREATED,
             datetime.now(UTC),
             f"user:{username}",
             {"role": role, "jurisdiction": unit},
@@ -484,7 +485,7 @@ def users_disable(
         uow.users.set_disabled(user.id, not enable)
         uow.audit.append(
             _cli_actor(),
-            "user.changed",
+            Audit.USER_CHANGED,
             datetime.now(UTC),
             f"user:{username}",
             {"disabled": not enable},
@@ -516,7 +517,7 @@ def users_totp(username: str, url: UrlOpt = None) -> None:
         now = datetime.now(UTC)
         uow.users.put_totp(user.id, factor.seal(secret), now, confirmed=True)
         uow.audit.append(
-            _cli_actor(), "auth.totp_enrolled", now, f"user:{username}", {"at": "console"}
+            _cli_actor(), Audit.TOTP_ENROLLED, now, f"user:{username}", {"at": "console"}
         )
         uow.commit()
     console.print(f"scan once, then discard: {factor.uri(secret, username)}", soft_wrap=True)
@@ -771,22 +772,16 @@ def import_cases(
     if report.problems:
         console.print("[red]nothing imported[/]: fix the rows above")
         raise typer.Exit(1)
-    with Progress(
-        TextColumn("[bold]importing"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("cases", total=len(report.ready))
-        done = case_import.import_cases(
-            rt.uows,
-            SYSTEM_ACTOR,
-            sheet,
-            rt.env,
-            source=file.name,
-            crs=CRS(crs),
-            progress=lambda n: bar.advance(task, n),
+    with _step_bars() as progress:
+        stored = 0
+
+        def advance(n: int) -> None:
+            nonlocal stored
+            stored += n
+            progress("importing cases", stored, len(report.ready))
+
+        done = case_import.store(
+            rt.uows, SYSTEM_ACTOR, report, rt.env, source=file.name, progress=advance
         )
     console.print(f"[green]imported[/] {done.imported} case(s); {len(done.already)} skipped")
 

@@ -31,6 +31,7 @@ def seeded_env(root: Path, **settings: str) -> dict[str, str]:
         **os.environ,
         "PINGAN_DATABASE_URL": f"sqlite:///{root}/pingan.db",
         "PINGAN_MEDIA_DIR": str(root / "media"),
+        "PINGAN_MODEL_DIR": str(root / "models"),  # never the developer's own demo model
         **settings,
     }
     seeded = subprocess.run(
@@ -57,7 +58,8 @@ def start_server(
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return server, base
         except httpx.TransportError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     server.kill()
     raise RuntimeError("server did not become ready")
 
@@ -79,12 +81,8 @@ def seeded_server(root: Path, **settings: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server, base = start_server(seeded_env(tmp_path_factory.mktemp("live")))
-    try:
+    with seeded_server(tmp_path_factory.mktemp("live")) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 RING_TIMEOUT_S = 6

@@ -432,7 +432,7 @@ class Battery:
     def run(self) -> Report:
         report = Report(self.kind)
         self.root.mkdir(parents=True, exist_ok=True)
-        grids, handlers = prepare_database(self.url, self.root)
+        grids, _devices, handlers = prepare_database(self.url)
         procs = self._processes()
         ledger = Ledger(self.root / "ledger.jsonl")
         rng = random.Random(self.seed)
@@ -619,9 +619,12 @@ class Battery:
         return made
 
 
-def prepare_database(url: str, root: Path) -> tuple[list[tuple[float, float]], list[str]]:
-    """Migrate and seed the small demo city (no case history); returns grid centres and the
-    usernames of the departments' handlers."""
+def prepare_database(
+    url: str, devices: int = 0
+) -> tuple[list[tuple[float, float]], list[str], list[str]]:
+    """Migrate and seed the small demo city (no case history), with `devices` gas meters spread
+    over the grid centres; returns grid centres, the device ids and the usernames of the
+    departments' handlers."""
     from pingan.adapters.calendar import build_calendar
     from pingan.adapters.db.engine import make_engine
     from pingan.adapters.db.migrate import upgrade
@@ -631,6 +634,7 @@ def prepare_database(url: str, root: Path) -> tuple[list[tuple[float, float]], l
     from pingan.demo.seed import seed
     from pingan.domain.access import SYSTEM_ACTOR
     from pingan.domain.geo import UnitLevel
+    from pingan.services.devices import DeviceInput, register
     from pingan.services.ports import Env
 
     upgrade(url)
@@ -648,11 +652,18 @@ def prepare_database(url: str, root: Path) -> tuple[list[tuple[float, float]], l
         weeks=0,
         cases_per_day=0,
     )
+    grids = [(g.lng, g.lat) for g in city.at_level(UnitLevel.GRID)]
+    ids = [f"soak-{i:05d}" for i in range(devices)]
+    items = [
+        DeviceInput(ids[i], "gas", ids[i], *grids[i % len(grids)], interval_s=60)
+        for i in range(devices)
+    ]
+    with uows(SYSTEM_ACTOR) as uow:
+        register(uow, SYSTEM_ACTOR, items, env)
     with uows(readonly=True) as uow:
         handlers = [u for u in uow.users.ids_by_username() if u.startswith("h.")]
     engine.dispose()
-    grids = [(g.lng, g.lat) for g in city.at_level(UnitLevel.GRID)]
-    return grids, sorted(handlers)
+    return grids, ids, sorted(handlers)
 
 
 def check_database(

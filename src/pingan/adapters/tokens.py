@@ -64,11 +64,3 @@ def claims_of(secret: str, token: str, now: datetime) -> Claims:
         )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise TokenError(str(exc)) from None
-
-
-def read(secret: str, token: str, now: datetime) -> int:
-    """The user id of a valid full-access token (an enrolment-only token is refused)."""
-    claims = claims_of(secret, token, now)
-    if claims.purpose != ACCESS:
-        raise TokenError("not an access token")
-    return claims.user_id

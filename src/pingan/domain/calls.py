@@ -113,6 +113,11 @@ class Call:
     def is_party(self, user_id: int) -> bool:
         return user_id in self.parties
 
+    def may_signal(self, sender: int, receiver: int) -> bool:
+        """WebRTC signals pass only between two joined parties of a live call."""
+        joined = self.joined()
+        return self.state is not CallState.ENDED and sender in joined and receiver in joined
+
     def invite(self, by: Actor, callee: Callee, now: datetime) -> None:
         """Add a participant to a live call (e.g. the department's handler)."""
         self._require_live()

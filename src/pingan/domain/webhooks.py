@@ -25,7 +25,6 @@ HOOK_EVENTS: tuple[str, ...] = (
     "case.supervised",  # 督办: the command centre presses for progress
     "case.closed",  # 结案: the case the department handled is closed
 )
-DEFAULT_HOOK_EVENTS: tuple[str, ...] = HOOK_EVENTS
 
 
 class SignatureRejected(DomainError):

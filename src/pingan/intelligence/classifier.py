@@ -93,8 +93,12 @@ class TextModel:
 
     def rank(self, head: str, text: str, k: int = 3) -> list[Ranked]:
         """The k likeliest labels of one text, best first."""
+        return self.top(head, self.features([text]), k)
+
+    def top(self, head: str, x: sparse.csr_matrix, k: int = 3) -> list[Ranked]:
+        """The k likeliest labels of the first row of features `x` (computed once per text)."""
         h = self.heads[head]
-        p = self.probabilities(head, self.features([text]))[0]
+        p = self.probabilities(head, x)[0]
         order = np.argsort(-p, kind="stable")[:k]
         return [Ranked(h.labels[i], round(float(p[i]), 4)) for i in order]
 

@@ -46,11 +46,6 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def words(text: str) -> list[str]:
-    """jieba words with spaces and punctuation dropped."""
-    return [w for w in _segmenter()(normalise(text)) if _WORD.search(w)]
-
-
 def terms(text: str) -> list[str]:
     """The feature terms of one text: words, then character bigrams (repeats kept for counts)."""
     clean = normalise(text)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from pingan.adapters.db.calls import CallView, Contact
 from pingan.domain.access import CENTRE_ROLES, Actor, Role
-from pingan.domain.calls import RING_TIMEOUT, Call, Callee, CallState, PartyState, may_call
+from pingan.domain.calls import RING_TIMEOUT, Call, Callee, CallState, may_call
 from pingan.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from pingan.services.evidence import safe_filename
+from pingan.services.evidence import safe_filename, sniff_video
 from pingan.services.ports import UnitOfWork
 
 LOG_ROLES = CENTRE_ROLES | {Role.AUDITOR, Role.ADMIN}
@@ -78,16 +78,10 @@ def expire(
 def check_signal(uow: UnitOfWork, actor: Actor, call_id: int, to_user: int) -> None:
     """A browser may send WebRTC offers, answers and candidates only to another joined party
     of a live call it has joined itself."""
-    call = uow.calls.get(call_id)
+    call: Call | None = uow.calls.get(call_id)
     if call is None or call.state is CallState.ENDED:
         raise Conflict("call.ended")
-    parties = call.parties
-    if (
-        actor.user_id not in parties
-        or parties[actor.user_id].state is not PartyState.JOINED
-        or to_user not in parties
-        or parties[to_user].state is not PartyState.JOINED
-    ):
+    if not call.may_signal(actor.user_id, to_user):
         raise Forbidden("call.not_joined")
 
 
@@ -128,18 +122,6 @@ def contacts(uow: UnitOfWork, actor: Actor, case_id: int) -> list[Contact]:
     return _callable(actor, uow.calls.contacts_for(case.grid_code, case.department_id))
 
 
-RECORDING_TYPES = ((b"\x1a\x45\xdf\xa3", "video/webm"),)
-
-
-def sniff_recording(data: bytes) -> str | None:
-    for magic, kind in RECORDING_TYPES:
-        if data.startswith(magic):
-            return kind
-    if len(data) >= 12 and data[4:8] == b"ftyp":
-        return "video/mp4"
-    return None
-
-
 def keep_recording(
     uow: UnitOfWork,
     actor: Actor,
@@ -155,7 +137,7 @@ def keep_recording(
         raise NotFound("call.not_found")
     if call.case_id is None:
         raise Conflict("call.no_case")
-    kind = sniff_recording(data)
+    kind = sniff_video(data)
     if kind is None:
         raise InvalidInput("call.recording_type")
     sha, key = store(data)
@@ -163,7 +145,7 @@ def keep_recording(
         sha256=sha,
         content_type=kind,
         size=len(data),
-        filename=safe_filename(filename or "call.webm"),
+        filename=safe_filename(filename or "call", kind),
         storage_key=key,
         uploaded_by=actor.user_id,
         case_id=call.case_id,

@@ -275,6 +275,23 @@ def import_cases(
     report = check(uows, actor, sheet, env, source=source, crs=crs, dry_run=dry_run)
     if dry_run or report.problems:
         return report
+    return store(uows, actor, report, env, source=source, progress=progress, batch=batch)
+
+
+def store(
+    uows: UnitOfWorkFactory,
+    actor: Actor,
+    report: ImportReport,
+    env: Env,
+    *,
+    source: str,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 200,
+) -> ImportReport:
+    """Store the ready rows of a checked report that has no bad row, in batches, without clocks
+    or live events."""
+    if report.problems:
+        raise InvalidInput("import.bad_rows", count=len(report.problems))
     now = env.now()
     for start in range(0, len(report.ready), batch):
         chunk = report.ready[start : start + batch]

@@ -16,14 +16,26 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+VIDEO_SIGNATURES = ((b"\x1a\x45\xdf\xa3", "video/webm"),)
 
 
 def sniff(data: bytes) -> str | None:
+    """A photo's real type from its first bytes."""
     for magic, kind in SIGNATURES:
         if data.startswith(magic):
             return kind
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    return None
+
+
+def sniff_video(data: bytes) -> str | None:
+    """A recording's real type from its first bytes (WebM, or MP4 by its `ftyp` box)."""
+    for magic, kind in VIDEO_SIGNATURES:
+        if data.startswith(magic):
+            return kind
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return "video/mp4"
     return None
 
 
@@ -37,7 +49,13 @@ class CleanedImage(Protocol):
     def content_type(self) -> str: ...
 
 
-EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "video/webm": ".webm",
+    "video/mp4": ".mp4",
+}
 
 
 @dataclass(frozen=True, slots=True)

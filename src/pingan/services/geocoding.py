@@ -69,10 +69,6 @@ _ADMIN_PARTS = (
 )
 
 
-def _unit_name(name: str) -> str:
-    return normalise(name)
-
-
 def _match_admin(
     uow: UnitOfWork, parsed: ParsedAddress, notes: list[str]
 ) -> tuple[Any | None, str]:
@@ -89,7 +85,7 @@ def _match_admin(
             if level not in records:
                 records[level] = list(uow.units.records("", level, with_geometry=False))
             for r in records[level]:
-                name = _unit_name(r.unit.name)
+                name = normalise(r.unit.name)
                 named = name == wanted or (part == "community" and name.endswith(wanted))
                 if named and (not scope or r.unit.path.startswith(scope + ".")):
                     found.append(r)

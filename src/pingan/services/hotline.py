@@ -20,7 +20,7 @@ from pingan.domain.cases import OPEN_STATES, Action, Case, CaseState, Command
 from pingan.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from pingan.domain.identity import Contact, mask_phone, normalise_phone
 from pingan.services.intake import CaseDraft, create_case, replay
-from pingan.services.personal_data import NAME, PHONE, Sealer, seal
+from pingan.services.personal_data import PHONE, Sealer, fields_of, put_contact, seal
 from pingan.services.ports import Env, UnitOfWork, UnitOfWorkFactory
 from pingan.services.transitions import transition
 
@@ -84,6 +84,7 @@ def take_call(
                 if earlier is not None:
                     return CallTaken(earlier, repeat, True, call.caller.masked())
             now = env.now()
+            sealed = seal(sealer, call.caller)
             if call.duplicate_of is not None:
                 found: Case | None = uow.cases.get(call.duplicate_of)
                 if found is None:
@@ -93,22 +94,16 @@ def take_call(
                 case = found
             else:
                 case = create_case(uow, actor, call.draft, env)
-                sealed = seal(sealer, call.caller)
-                uow.contacts.put(
-                    case.id, {**sealed, "recorded_by": actor.user_id, "recorded_at": now}
-                )
-                uow.audit.append(
-                    actor, Audit.CONTACT_RECORDED, now, f"case:{case.id}", {"channel": "hotline"}
-                )
+                put_contact(uow, actor, case.id, sealed, fields_of(call.caller), now)
             uow.hotline.add_call(
                 case_id=case.id,
                 operator_id=actor.user_id,
                 received_at=now,
                 account=call.draft.description,
                 repeat=repeat,
-                phone_enc=sealer.encrypt(call.caller.phone, PHONE),
-                phone_index=sealer.blind_index(call.caller.phone, PHONE),
-                name_enc=sealer.encrypt(call.caller.name, NAME) if call.caller.name else None,
+                phone_enc=sealed["phone_enc"],
+                phone_index=sealed["phone_index"],
+                name_enc=sealed["name_enc"],
             )
             try:
                 if idempotency_key:
@@ -163,8 +158,6 @@ def record_followup(
         raise NotFound("case.not_found", case_id=case_id)
     if case.state is not CaseState.CLOSED:
         raise Conflict("hotline.not_awaiting_followup", case_id=case_id)
-    if outcome is FollowUpOutcome.REACHED and satisfaction is None:
-        raise InvalidInput("case.satisfaction_range", value=satisfaction)
     uow.hotline.add_followup(
         case_id=case_id,
         operator_id=actor.user_id,

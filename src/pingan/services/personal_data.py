@@ -8,6 +8,7 @@ caller gets an error and no data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from pingan.domain.access import CENTRE_ROLES, Actor, Role, Scope
@@ -77,7 +78,7 @@ def _open(sealer: Sealer, sealed: Any) -> Contact:
     )
 
 
-def _fields(contact: Contact) -> list[str]:
+def fields_of(contact: Contact) -> list[str]:
     return [f for f in ("name", "phone", "id_number") if getattr(contact, f)]
 
 
@@ -95,15 +96,23 @@ def record_contact(
     case = _readable_case(uow, case_id)
     if actor.role not in CENTRE_ROLES and case.reporter_id != actor.user_id:
         raise Forbidden("contact.not_permitted")
-    now = env.now()
-    uow.contacts.put(
-        case_id, {**seal(sealer, contact), "recorded_by": actor.user_id, "recorded_at": now}
-    )
-    uow.audit.append(
-        actor, Action.CONTACT_RECORDED, now, f"case:{case_id}", {"fields": _fields(contact)}
-    )
+    put_contact(uow, actor, case_id, seal(sealer, contact), fields_of(contact), env.now())
     uow.commit()
     return contact.masked()
+
+
+def put_contact(
+    uow: UnitOfWork,
+    actor: Actor,
+    case_id: int,
+    sealed: dict[str, Any],
+    fields: list[str],
+    now: datetime,
+) -> None:
+    """Store sealed contact values on a case and put that on the record, in the caller's unit of
+    work (a new hotline case stores its caller in the same transaction as the case)."""
+    uow.contacts.put(case_id, {**sealed, "recorded_by": actor.user_id, "recorded_at": now})
+    uow.audit.append(actor, Action.CONTACT_RECORDED, now, f"case:{case_id}", {"fields": fields})
 
 
 def read_contact(
@@ -131,7 +140,7 @@ def read_contact(
         Action.PII_REVEAL,
         env.now(),
         f"case:{case_id}",
-        {"fields": _fields(contact), "reason": reason[:200]},
+        {"fields": fields_of(contact), "reason": reason[:200]},
     )
     uow.commit()
     return contact
@@ -160,7 +169,7 @@ def find_by_contact(
         sealer.blind_index(normalise_identity_number(id_number), ID_NUMBER) if id_number else None
     )
     found: list[ContactedCase] = []
-    for case_id in uow.contacts.case_ids_by_index(phone_index, id_index):
+    for case_id in uow.contacts.case_ids_by_index(phone_index, id_index, actor):
         case = uow.cases.get(case_id)
         sealed = uow.contacts.get(case_id)
         if case is not None and sealed is not None:

@@ -159,12 +159,10 @@ def suggest_for_text(
     categories: list[CategorySuggestion] = []
     majors: list[MajorSuggestion] = []
     if "category" in model.heads:
-        head = model.heads["category"]
+        categories = [_category(r.label, r.confidence) for r in model.top("category", x, TOP)]
         p = model.probabilities("category", x)[0]
-        ranked = sorted(zip(head.labels, p.tolist(), strict=True), key=lambda r: -r[1])
-        categories = [_category(code, round(conf, 4)) for code, conf in ranked[:TOP]]
         by_major: dict[str, float] = defaultdict(float)
-        for code, conf in ranked:
+        for code, conf in zip(model.heads["category"].labels, p.tolist(), strict=True):
             by_major[code[:3]] += conf
         for code, conf in sorted(by_major.items(), key=lambda r: -r[1])[:TOP]:
             zh, en = MAJORS.get(code, (code, code))
@@ -174,7 +172,7 @@ def suggest_for_text(
     if "department" in model.heads:
         kinds = {k.code: k for k in DEPARTMENT_KINDS}
         offices = uow.departments.all() if path else []
-        for ranked_dept in model.rank("department", text, TOP):
+        for ranked_dept in model.top("department", x, TOP):
             kind = kinds.get(ranked_dept.label)
             local = [
                 d

@@ -30,7 +30,6 @@ from pingan.domain.errors import Forbidden, InvalidInput, NotFound
 from pingan.domain.events import DomainEvent
 from pingan.domain.geo import is_within
 from pingan.domain.webhooks import (
-    DEFAULT_HOOK_EVENTS,
     HOOK_EVENTS,
     Replayed,
     RetryPolicy,
@@ -90,7 +89,7 @@ def subscribe(
     """Register a department's endpoint; makes the handler account its system will act as."""
     dept = _check_manager(uow, actor, department_id)
     url = _check_url(url)
-    chosen = tuple(dict.fromkeys(events or DEFAULT_HOOK_EVENTS))
+    chosen = tuple(dict.fromkeys(events or HOOK_EVENTS))
     unknown = [e for e in chosen if e not in HOOK_EVENTS]
     if unknown:
         raise InvalidInput("webhook.unknown_event", events=unknown)

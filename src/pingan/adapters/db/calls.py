@@ -48,6 +48,11 @@ class CallRepository:
         return call.id
 
     def get(self, call_id: int, *, for_update: bool = False) -> Call | None:
+        found = self._load(call_id, for_update=for_update)
+        return found[0] if found else None
+
+    def _load(self, call_id: int, *, for_update: bool = False) -> tuple[Call, Any] | None:
+        """The call and its row (which also holds the recording's id)."""
         query = select(calls).where(calls.c.id == call_id)
         if for_update:
             query = query.with_for_update()
@@ -55,7 +60,7 @@ class CallRepository:
         if row is None:
             return None
         rows = self.conn.execute(select(call_parties).where(call_parties.c.call_id == call_id))
-        return _call(row, rows)
+        return _call(row, rows), row
 
     def save(self, call: Call) -> None:
         self.conn.execute(update(calls).where(calls.c.id == call.id).values(**_call_values(call)))
@@ -66,12 +71,6 @@ class CallRepository:
         self.conn.execute(
             update(calls).where(calls.c.id == call_id).values(recording_id=attachment_id)
         )
-
-    def recording_of(self, call_id: int) -> int | None:
-        value = self.conn.execute(
-            select(calls.c.recording_id).where(calls.c.id == call_id)
-        ).scalar_one_or_none()
-        return int(value) if value is not None else None
 
     def live(self) -> list[Call]:
         """Calls still ringing or active, for the ring timer after a restart."""
@@ -92,9 +91,10 @@ class CallRepository:
         return [v for call_id in ids if (v := self.view(call_id)) is not None]
 
     def view(self, call_id: int) -> CallView | None:
-        call = self.get(call_id)
-        if call is None:
+        found = self._load(call_id)
+        if found is None:
             return None
+        call, row = found
         people = {
             r.id: r
             for r in self.conn.execute(
@@ -115,9 +115,7 @@ class CallRepository:
             for p in sorted(call.parties.values(), key=lambda p: (p.invited_at, p.user_id))
         ]
         host = people.get(call.host_id)
-        return CallView(
-            call, host.display_name if host else "", parties, self.recording_of(call_id)
-        )
+        return CallView(call, host.display_name if host else "", parties, row.recording_id)
 
     def contact(self, user_id: int) -> Contact | None:
         row = self.conn.execute(select(users).where(users.c.id == user_id)).first()

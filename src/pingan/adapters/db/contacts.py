@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, delete, func, insert, select, update
 
 from pingan.adapters.db.hotline_tables import hotline_calls
+from pingan.adapters.db.scope import case_scope
 from pingan.adapters.db.tables import case_contacts, cases, user_totp
+from pingan.domain.access import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,19 @@ class ContactRepository:
         self.conn.execute(insert(case_contacts).values(case_id=case_id, **values))
 
     def case_ids_by_index(
-        self, phone_index: str | None, id_number_index: str | None, limit: int = 200
+        self,
+        phone_index: str | None,
+        id_number_index: str | None,
+        reader: Actor,
+        limit: int = 200,
     ) -> list[int]:
-        stmt = select(case_contacts.c.case_id)
+        """Newest first, only cases `reader` may read: the scope applies before the limit, so
+        matches elsewhere never crowd out the reader's own."""
+        stmt = (
+            select(case_contacts.c.case_id)
+            .join(cases, cases.c.id == case_contacts.c.case_id)
+            .where(case_scope(reader, cases))
+        )
         if phone_index is not None:
             stmt = stmt.where(case_contacts.c.phone_index == phone_index)
         if id_number_index is not None:

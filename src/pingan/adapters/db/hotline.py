@@ -72,13 +72,6 @@ class HotlineRepository:
             for r in rows
         ]
 
-    def calls_for_case(self, case_id: int) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count()).where(hotline_calls.c.case_id == case_id)
-            ).scalar_one()
-        )
-
     def add_followup(self, **values: Any) -> None:
         self.conn.execute(insert(followups).values(**values))
 

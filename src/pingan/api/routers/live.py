@@ -56,7 +56,7 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
         if token is None:
             first = await asyncio.wait_for(ws.receive_json(), timeout=10)
             token = str(first.get("token", "")) if isinstance(first, dict) else ""
-        actor = actor_for_token(rt, token)
+        actor = await run_in_threadpool(actor_for_token, rt, token)  # a database read
     except (ApiError, TimeoutError, ValueError, WebSocketDisconnect):
         await ws.close(code=4401, reason="auth required")
         return

@@ -1,6 +1,6 @@
 // The centre's side of a video call: the videos, who is in the call, hang up, add the case's
 // department handler, share the case on the worker's map, and record with consent shown to all.
-import { get, token } from '/shared/api.js';
+import { get, postForm } from '/shared/api.js';
 import { h, clear, toast } from '/shared/dom.js';
 import { t } from '/shared/i18n.js';
 import { videoOf } from '/shared/call.js';
@@ -155,10 +155,7 @@ export class CallPanel {
     const form = new FormData();
     form.append('file', blob, `call-${callId}.webm`);
     try {
-      const res = await fetch(`/api/v1/calls/${callId}/recording`, {
-        method: 'POST', body: form, headers: { Authorization: `Bearer ${token()}` },
-      });
-      if (!res.ok) throw new Error((await res.json()).error?.message || res.statusText);
+      await postForm(`/api/v1/calls/${callId}/recording`, form);
       toast(t('call.recording_kept'));
     } catch (err) {
       toast(err.message, 'error');

@@ -7,6 +7,7 @@ import { h, clear, toast } from '/shared/dom.js';
 import { t } from '/shared/i18n.js';
 import { ringTone, videoOf } from '/shared/call.js';
 import { createMap } from '/shared/map.js';
+import { following, send as sendPatrolPositions } from './patrol.js';
 
 const POSITION_EVERY_MS = 5000;
 
@@ -108,15 +109,18 @@ export class FieldCall {
     this.map.setView(here, 16);
   }
 
+  /** While in a call the centre follows the worker on its map: a patrol already tracks the
+   * position, so its buffer is just sent more often; otherwise one fix is sent every few seconds. */
   startPositions() {
     if (!this.sendsPosition || this.positionTimer || !navigator.geolocation) return;
-    const send = () => navigator.geolocation.getCurrentPosition((pos) => {
+    const once = () => navigator.geolocation.getCurrentPosition((pos) => {
       post('/api/v1/me/positions', { points: [{
-        lng: pos.coords.longitude, lat: pos.coords.latitude, accuracy_m: pos.coords.accuracy,
+        lng: pos.coords.longitude, lat: pos.coords.latitude, crs: 'wgs84', accuracy_m: pos.coords.accuracy,
       }] }).catch(() => {});
     }, () => {}, { enableHighAccuracy: true, maximumAge: 4000, timeout: 4000 });
-    send();
-    this.positionTimer = setInterval(send, POSITION_EVERY_MS);
+    const tick = () => (following() ? sendPatrolPositions() : once());
+    tick();
+    this.positionTimer = setInterval(tick, POSITION_EVERY_MS);
   }
 
   onEnded(call) {

@@ -111,6 +111,9 @@ function watch() {
   timer = setInterval(send, SEND_MS);
 }
 
+/** Whether a patrol is following the phone's position (its buffer then carries every fix). */
+export const following = () => watchId !== null;
+
 function unwatch() {
   if (watchId !== null) navigator.geolocation.clearWatch(watchId);
   clearInterval(timer);

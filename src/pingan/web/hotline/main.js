@@ -7,6 +7,7 @@ import { get, post, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast, uuid } from '/shared/dom.js';
 import { loadI18n, langSwitch, t, localName, formatTime } from '/shared/i18n.js';
 import { boundaries, createMap, loadMapConfig, markerStyle } from '/shared/map.js';
+import { fillCategories } from '/shared/report-form.js';
 
 const DESK_ROLES = ['operator', 'commander'];
 const SUGGEST_AFTER_MS = 500;
@@ -49,7 +50,9 @@ async function start() {
   similarLayer = L.layerGroup().addTo(map);
   map.on('click', (e) => setPlace(e.latlng.lng, e.latlng.lat, t('hotline.place_map')));
   boundaries(map, user.jurisdiction.split('.').at(-1), { level: 'community', simplify: 0.0003 }).catch(() => {});
-  await fillCategories();
+  const select = $('#call-form select[name=category_code]');
+  select.append(h('option', { value: '', text: t('hotline.choose_category') }));
+  await fillCategories(select);
   wireForm();
   // read by the browser tests: place the call without pixel-hunting on the map
   window.pinganHotline = { setPlace: (lng, lat) => setPlace(lng, lat, t('hotline.place_map')) };
@@ -60,17 +63,6 @@ function showTab(name) {
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.tab === name);
   if (name === 'followups') loadFollowups();
   if (name === 'intake') setTimeout(() => map.invalidateSize(), 0);
-}
-
-async function fillCategories() {
-  const select = $('#call-form select[name=category_code]');
-  select.append(h('option', { value: '', text: t('hotline.choose_category') }));
-  const groups = new Map();
-  for (const c of await get('/api/v1/categories')) {
-    if (!groups.has(c.major_code)) groups.set(c.major_code, h('optgroup', { label: localName({ name: c.major_name, name_en: c.major_name_en }) }));
-    groups.get(c.major_code).append(h('option', { value: c.code, text: `${c.code} ${localName(c)}` }));
-  }
-  select.append(...groups.values());
 }
 
 function debounce(fn, ms) {

@@ -97,11 +97,15 @@ export function report(body, idempotencyKey) {
   return post('/api/v1/cases', body, { 'Idempotency-Key': idempotencyKey });
 }
 
+/** POST a multipart form (a file upload); the answer's JSON. */
+export async function postForm(path, form) {
+  return readJson(await fetch(path, { method: 'POST', body: form, headers: headers() }));
+}
+
 export async function upload(blob, name = 'photo.jpg') {
   const form = new FormData();
   form.append('file', blob, name);
-  const res = await fetch('/api/v1/attachments', { method: 'POST', body: form, headers: headers() });
-  return (await readJson(res)).id;
+  return (await postForm('/api/v1/attachments', form)).id;
 }
 
 /** A photo as an object URL: attachments need the bearer token, so an <img src> cannot fetch them. */

@@ -19,6 +19,18 @@ async function categories() {
   }
 }
 
+/** Fill a <select> with the categories (小类), grouped by 大类; the last list seen when offline. */
+export async function fillCategories(select) {
+  const groups = new Map();
+  for (const c of await categories()) {
+    if (!groups.has(c.major_code)) {
+      groups.set(c.major_code, h('optgroup', { label: localName({ name: c.major_name, name_en: c.major_name_en }) }));
+    }
+    groups.get(c.major_code).append(h('option', { value: c.code, text: `${c.code} ${localName(c)}` }));
+  }
+  select.append(...groups.values());
+}
+
 export function reportForm({ onPlace } = {}) {
   const category = h('select', { name: 'category_code', required: true });
   const lng = h('input', { name: 'lng', type: 'number', step: 'any', required: true, readOnly: true });
@@ -39,16 +51,7 @@ export function reportForm({ onPlace } = {}) {
       h('p', { class: 'muted', text: t('report.wgs84_note') })),
     h('button', { type: 'submit', class: 'primary', text: t('report.submit') }));
 
-  categories().then((list) => {
-    const groups = new Map();
-    for (const c of list) {
-      if (!groups.has(c.major_code)) {
-        groups.set(c.major_code, h('optgroup', { label: localName({ name: c.major_name, name_en: c.major_name_en }) }));
-      }
-      groups.get(c.major_code).append(h('option', { value: c.code, text: `${c.code} ${localName(c)}` }));
-    }
-    category.append(...groups.values());
-  }).catch(() => { status.textContent = t('report.no_categories'); });
+  fillCategories(category).catch(() => { status.textContent = t('report.no_categories'); });
 
   const setPlace = (x, y, source) => {
     lng.value = x.toFixed(6);
