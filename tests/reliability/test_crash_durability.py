@@ -66,7 +66,7 @@ def test_the_checks_notice_a_lost_transition_a_doubled_effect_and_an_undelivered
     )
 
     url = f"sqlite:///{tmp_path}/checks.db"
-    grids, _ = prepare_database(url, tmp_path)
+    grids, _devices, _handlers = prepare_database(url)
     rt = Runtime.build(Settings(database_url=url, media_dir=tmp_path / "media", run_workers=False))
     key = "crash-selftest"
     body = {"category_code": "E0102", "title": key, "lng": grids[0][0], "lat": grids[0][1]}
