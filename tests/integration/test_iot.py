@@ -237,6 +237,49 @@ def test_the_same_reading_delivered_twice_is_stored_once(world: World, devices: 
     assert again["alarms_raised"] == again["alarms_folded"] == 0 and again["cases"] == []
 
 
+def test_each_device_keeps_its_newest_report_and_never_goes_back(
+    world: World, devices: Devices
+) -> None:
+    client = world.client("op.330400")
+
+    def push(*messages: dict[str, Any]) -> None:
+        r = client.post("/api/v1/iot/messages", json={"messages": list(messages)})
+        assert r.status_code == 200 and not r.json().get("rejected"), r.text
+
+    def reading(device: str, seconds: float, lel: float) -> dict[str, Any]:
+        payload = {"ts": devices.ts(seconds), "metrics": {"lel_pct": lel}}
+        return {"device_id": device, "payload": payload}
+
+    push(
+        reading(devices.gas_a, -10, 2.0),
+        reading(devices.gas_a, -30, 3.0),  # older, later in the batch
+        reading(devices.gas_c, -20, 4.0),
+        {
+            "device_id": devices.camera,
+            "channel": "events",
+            "payload": {"ts": devices.ts(-5), "type": "camera.crowd", "confidence": 0.2},
+        },
+    )
+    push(reading(devices.gas_c, -60, 9.0))  # an older reading arriving late
+
+    def last(device: str) -> tuple[Any, Any]:
+        with world.rt.uows(SYSTEM_ACTOR, readonly=True) as uow:
+            record = uow.devices.get(device)
+        assert record is not None
+        return record.device.last_seen_at, record.last_metrics
+
+    def at(seconds: float) -> Any:
+        return (world.clock.now + timedelta(seconds=seconds)).replace(microsecond=0)
+
+    def seen(device: str) -> Any:
+        return last(device)[0].astimezone(world.clock.now.tzinfo).replace(microsecond=0)
+
+    assert seen(devices.gas_a) == at(-10) and last(devices.gas_a)[1] == {"lel_pct": 2.0}
+    assert seen(devices.gas_c) == at(-20) and last(devices.gas_c)[1] == {"lel_pct": 4.0}
+    assert seen(devices.camera) == at(-5) and last(devices.camera)[1] is None
+    assert last(devices.gas_b) == (None, None)
+
+
 def test_fleet_status_counts_online_devices_and_alarms(world: World, devices: Devices) -> None:
     client = world.client("op.330400")
     client.post(

@@ -68,12 +68,15 @@ class FloodGate:
         self._tokens: dict[str, tuple[float, float]] = {}
 
     def allow(self, device_id: str, now_s: float) -> bool:
+        """`now_s` is the reading's own time; one delivered late (older than the last) earns no
+        tokens and costs one, instead of draining the bucket by the time it goes back."""
         tokens, last = self._tokens.get(device_id, (self.burst, now_s))
-        tokens = min(self.burst, tokens + (now_s - last) * self.rate)
+        tokens = min(self.burst, tokens + max(0.0, now_s - last) * self.rate)
+        latest = max(last, now_s)
         if tokens < 1.0:
-            self._tokens[device_id] = (tokens, now_s)
+            self._tokens[device_id] = (tokens, latest)
             return False
-        self._tokens[device_id] = (tokens - 1.0, now_s)
+        self._tokens[device_id] = (tokens - 1.0, latest)
         return True
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from pingan.adapters.db.iot_tables import alarms, devices, facilities, ingest_rejections, readings
@@ -107,18 +107,25 @@ class DeviceRepository:
         return len(new), len(rows) - len(new)
 
     def seen(self, last: dict[str, tuple[datetime, dict[str, float] | None]]) -> None:
-        """Record each device's newest report (never moving `last_seen_at` backwards)."""
-        for device_id, (at, metrics) in last.items():
-            values: dict[str, Any] = {"last_seen_at": at}
-            if metrics is not None:
-                values["last_metrics"] = metrics
+        """Record each device's newest report (never moving `last_seen_at` backwards).
+
+        One statement per shape, executed for all devices at once: a batch of readings touches
+        hundreds of devices, and a round trip each kept the ingestor behind in a burst."""
+        at = bindparam("b_at", type_=devices.c.last_seen_at.type)
+        newer = (devices.c.id == bindparam("b_id")) & (
+            devices.c.last_seen_at.is_(None) | (devices.c.last_seen_at < at)
+        )
+        events = [{"b_id": d, "b_at": t} for d, (t, m) in last.items() if m is None]
+        readings_ = [
+            {"b_id": d, "b_at": t, "b_metrics": m} for d, (t, m) in last.items() if m is not None
+        ]
+        if events:
+            self.conn.execute(update(devices).where(newer).values(last_seen_at=at), events)
+        if readings_:
+            metrics = bindparam("b_metrics", type_=devices.c.last_metrics.type)
             self.conn.execute(
-                update(devices)
-                .where(
-                    devices.c.id == device_id,
-                    (devices.c.last_seen_at.is_(None)) | (devices.c.last_seen_at < at),
-                )
-                .values(**values)
+                update(devices).where(newer).values(last_seen_at=at, last_metrics=metrics),
+                readings_,
             )
 
     def page(self, kind: str | None, limit: int, offset: int) -> list[DeviceRecord]:
