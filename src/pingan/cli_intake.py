@@ -86,7 +86,7 @@ def train(
     engine = make_engine(settings.database_url)
     with _steps() as progress:
         task = progress.add_task("reading the case history")
-        with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, readonly=True) as uow:
+        with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, snapshot=True) as uow:
             history = read_history(uow)
         engine.dispose()
         progress.update(task, description=f"read {len(history.texts):,} cases")
@@ -272,7 +272,7 @@ def export_training_data(
     from pingan.services.suggestions import iter_training_rows, read_history
 
     engine = make_engine(_settings(url).database_url)
-    with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, readonly=True) as uow:
+    with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, snapshot=True) as uow:
         history = read_history(uow)
     engine.dispose()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -342,7 +342,7 @@ def train_demo_model(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with console.status("training the intake classifier on the case history…"):
-            with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, readonly=True) as uow:
+            with UnitOfWorkFactory(engine)(SYSTEM_ACTOR, snapshot=True) as uow:
                 history = read_history(uow)
             trained = train_on_history(history, datetime.now(UTC))
             save(settings.model_dir, trained.model, trained.meta)

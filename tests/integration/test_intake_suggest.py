@@ -37,7 +37,7 @@ def test_trained_model_suggests_categories_majors_and_the_local_office(
     assert result.exit_code == 0, result.output
     assert (model_dir / "classifier.json").exists()
     grid = world.grids()[0]
-    with world.rt.uows(readonly=True) as uow:
+    with world.rt.uows(snapshot=True) as uow:
         sample = next(iter(uow.case_texts.labelled()))
     r = world.client("citizen01").post(
         "/api/v1/intake/suggest",
@@ -74,7 +74,7 @@ def test_exported_history_has_one_row_per_labelled_case(world: World, tmp_path: 
     out = tmp_path / "history.csv"
     result = runner.invoke(app, ["export", "training-data", str(out), "--url", world.url])
     assert result.exit_code == 0, result.output
-    with world.rt.uows(readonly=True) as uow:
+    with world.rt.uows(snapshot=True) as uow:
         expected = sum(1 for _ in uow.case_texts.labelled())
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Sequence
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -19,6 +17,8 @@ def neutralise(value: Any) -> Any:
 
 
 def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from openpyxl import Workbook  # on first export, not at start-up
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None

@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from pingan import __version__
 from pingan.adapters.db.uow import UnitOfWorkFactory
@@ -26,6 +24,9 @@ from pingan.domain.access import SYSTEM_ACTOR
 from pingan.domain.webhooks import RetryPolicy, sign
 from pingan.services import webhooks
 from pingan.services.ports import Env
+
+if TYPE_CHECKING:  # httpx (and the CLI stack it pulls in) loads with the first delivery
+    import httpx
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 600.0
@@ -55,12 +56,8 @@ class WebhookSender:
         self.jitter = jitter
         self.nonce_window_s = nonce_window_s
         self._swept_at = 0.0
-        self._client = httpx.Client(
-            timeout=timeout_s,
-            follow_redirects=False,
-            transport=transport,
-            headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
-        )
+        self._transport = transport
+        self._client: httpx.Client | None = None
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-post")
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -82,12 +79,25 @@ class WebhookSender:
         outcome = {"delivered": 0, "pending": 0, "dead": 0}
         if not leased:
             return outcome
+        self._open_client()
         # posts run side by side, so one slow receiver does not hold up every other department
         attempts = list(self._pool.map(self._attempt, leased))
         with self.uows(SYSTEM_ACTOR) as uow:
             for status in webhooks.settle(uow, attempts, self.env):
                 outcome[status] = outcome.get(status, 0) + 1
         return outcome
+
+    def _open_client(self) -> None:
+        """Made when the first delivery is due, before the posts fan out over the pool."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.Client(
+                timeout=self.timeout_s,
+                follow_redirects=False,
+                transport=self._transport,
+                headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
+            )
 
     def _attempt(self, leased: tuple[Any, Any]) -> webhooks.Attempt:
         delivery, sub = leased
@@ -112,6 +122,9 @@ class WebhookSender:
             "X-Pingan-Timestamp": str(ts),
             "X-Pingan-Signature": sign(secret, ts, raw),
         }
+        import httpx
+
+        assert self._client is not None, "opened by run_once"
         try:
             response = self._client.post(url, content=raw, headers=headers)
         except httpx.HTTPError as exc:
@@ -141,7 +154,8 @@ class WebhookSender:
         if self._thread:
             self._thread.join(timeout=self.timeout_s + 5)
         self._pool.shutdown(wait=True)
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -45,9 +45,8 @@ def session_for_token(
     if claims.purpose not in purposes:
         raise _invalid()
     with rt.uows(readonly=True) as uow:
-        user = uow.users.get(claims.user_id)
-        revoked = uow.users.is_revoked(claims.jti)
-    if user is None or user.disabled or revoked:
+        user = uow.users.signed_in(claims.user_id, claims.jti)
+    if user is None or user.disabled:
         raise _invalid()
     return user.actor(), claims
 

@@ -12,13 +12,15 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from pingan.intelligence.tokens import terms
+
+if TYPE_CHECKING:  # scipy is loaded on first use: the API starts faster without it
+    from scipy import sparse
 
 F32 = npt.NDArray[np.float32]
 Link = Literal["ovr", "softmax"]
@@ -70,6 +72,8 @@ class TextModel:
 
     def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """Sublinear tf × idf, l2-normalised rows: the same transform scikit-learn fitted."""
+        from scipy import sparse
+
         indptr = [0]
         indices: list[int] = []
         values: list[float] = []

@@ -57,7 +57,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, actor: Actor = ..., *, readonly: bool = False) -> UnitOfWork: ...
+    def __call__(
+        self, actor: Actor = ..., *, readonly: bool = False, snapshot: bool = False
+    ) -> UnitOfWork: ...
 
 
 class Locator(Protocol):

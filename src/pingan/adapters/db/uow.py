@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from pingan.adapters.db.case_texts import CaseTextRepository
 from pingan.adapters.db.cases import CaseRepository
 from pingan.adapters.db.contacts import ContactRepository
 from pingan.adapters.db.deadlines import DeadlineRepository
-from pingan.adapters.db.engine import READONLY, writer_lock
+from pingan.adapters.db.engine import READONLY, is_sqlite, writer_lock
 from pingan.adapters.db.hotline import HotlineRepository
 from pingan.adapters.db.iot import (
     AlarmRepository,
@@ -84,15 +85,17 @@ class SqlUnitOfWork:
         actor: Actor = SYSTEM_ACTOR,
         *,
         readonly: bool = False,
+        snapshot: bool = False,
         on_commit: Callable[[list[DomainEvent]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.actor = actor
-        self.readonly = readonly
+        self.readonly = readonly or snapshot
+        self.snapshot = snapshot
         self.events: list[DomainEvent] = []
         self._on_commit = on_commit
         self._conn: Connection | None = None
-        self._lock = None if readonly else writer_lock(engine)
+        self._lock = None if self.readonly else writer_lock(engine)
         self._locked = False
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -100,7 +103,7 @@ class SqlUnitOfWork:
             self._locked = self._lock.acquire(timeout=60)
         conn = self.engine.connect()
         if self.readonly:
-            conn = conn.execution_options(**{READONLY: True})
+            conn = conn.execution_options(**_read_options(self.engine, self.snapshot))
         self._conn = conn
         conn.begin()
         self.cases = CaseRepository(conn, self.actor, self.events)
@@ -146,6 +149,9 @@ class SqlUnitOfWork:
         self.events.clear()
 
     def commit(self) -> None:
+        # A reader runs without a transaction on PostgreSQL: a write there would not be atomic.
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
         conn = self.connection
         published = list(self.events)
         try:
@@ -183,6 +189,19 @@ class SqlUnitOfWork:
                 self._locked = False
 
 
+def _read_options(engine: Engine, snapshot: bool) -> dict[str, Any]:
+    """PostgreSQL reads run in autocommit: at READ COMMITTED each statement takes its own
+    snapshot inside a transaction too, so BEGIN and ROLLBACK were two round trips that bought
+    nothing. A `snapshot` read (a long one, streamed through a server-side cursor) gets one
+    REPEATABLE READ transaction instead. SQLite keeps its deferred transaction: it is local, and
+    already one snapshot for the whole read."""
+    if is_sqlite(engine):
+        return {READONLY: True}
+    if snapshot:
+        return {READONLY: True, "isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    return {READONLY: True, "isolation_level": "AUTOCOMMIT"}
+
+
 class UnitOfWorkFactory:
     """Makes units of work bound to one engine; the API and workers share one factory."""
 
@@ -190,8 +209,13 @@ class UnitOfWorkFactory:
         self.engine = engine
         self._listeners: list[Callable[[list[DomainEvent]], None]] = []
 
-    def __call__(self, actor: Actor = SYSTEM_ACTOR, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, actor, readonly=readonly, on_commit=self._notify)
+    def __call__(
+        self, actor: Actor = SYSTEM_ACTOR, *, readonly: bool = False, snapshot: bool = False
+    ) -> SqlUnitOfWork:
+        """`readonly`: a reader (no commit); `snapshot`: a reader that sees one point in time."""
+        return SqlUnitOfWork(
+            self.engine, actor, readonly=readonly, snapshot=snapshot, on_commit=self._notify
+        )
 
     def on_commit(self, listener: Callable[[list[DomainEvent]], None]) -> None:
         """Called after a commit that wrote events; the relay uses it to wake up at once."""
