@@ -6,8 +6,10 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.synced
 VENDOR := src/pingan/web/vendor
 WEB := $(VENDOR)/.copied
+# pip-audit's vulnerability source: pypi (PyPI's JSON API) or osv (api.osv.dev)
+AUDIT_SERVICE ?= pypi
 
-.PHONY: demo test bench soak lint lock serve clean web
+.PHONY: demo test bench soak lint audit lock serve clean web
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive src --severity-level medium
+
+audit: $(STAMP)  ## the locked Python packages and the browser libraries against public vulnerability data (needs the internet: pypi.org, npm's audit API); not part of `make test`
+	$(BIN)/pip-audit -r requirements.lock --strict --desc --no-deps --disable-pip --vulnerability-service $(AUDIT_SERVICE)
+	npm audit --package-lock-only --audit-level=high
 
 web: $(WEB)  ## vendor Leaflet, Supercluster and ECharts from npm into the web apps (no CDN)
 
