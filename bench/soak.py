@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -35,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from rich.console import Console
 from rich.table import Table
@@ -167,7 +169,7 @@ class Soak:
     def header(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    async def run(self, http: httpx.AsyncClient, until: float) -> None:
+    async def run(self, http: aiohttp.ClientSession, until: float) -> None:
         self.t0 = time.monotonic()
         s = self.plan.scale
         await asyncio.gather(
@@ -179,7 +181,9 @@ class Soak:
             await asyncio.sleep(0.1)
         self.closed = True  # what is still in flight is unfinished, not an error of the server
 
-    async def schedule(self, http: httpx.AsyncClient, kind: str, rate: float, until: float) -> None:
+    async def schedule(
+        self, http: aiohttp.ClientSession, kind: str, rate: float, until: float
+    ) -> None:
         """Fire one request every 1/rate s, each on its own instant; never wait for answers."""
         if rate <= 0:
             return
@@ -200,13 +204,13 @@ class Soak:
             self.in_flight += 1
             asyncio.get_running_loop().create_task(self.send(http, kind, self.t0 + due))
 
-    async def send(self, http: httpx.AsyncClient, kind: str, instant: float) -> None:
+    async def send(self, http: aiohttp.ClientSession, kind: str, instant: float) -> None:
         stats = self.stats[kind]
         try:
             status = await getattr(self, kind)(http)
-        except httpx.TimeoutException:
+        except TimeoutError:
             status = "timeout"
-        except httpx.TransportError as e:
+        except aiohttp.ClientError as e:
             status = type(e).__name__
         finally:
             self.in_flight -= 1
@@ -222,20 +226,19 @@ class Soak:
             stats.latencies_ms.append(latency)
             stats.timeline.append((instant - self.t0, latency))
 
-    async def create(self, http: httpx.AsyncClient) -> int | str:
+    async def create(self, http: aiohttp.ClientSession) -> int | str:
         key = f"soak-{uuid.uuid4().hex}"
         lng, lat = self.rng.choice(self.grids)
         body = {"category_code": "E0102", "title": key, "lng": lng, "lat": lat}
-        r = await http.post(
-            "/api/v1/cases", json=body, headers={**self.header(CITIZEN), "Idempotency-Key": key}
-        )
-        if r.status_code == 201:
-            case = r.json()
-            self.known.append(case["id"])
-            self.ready.append(case)
-        return r.status_code
+        headers = {**self.header(CITIZEN), "Idempotency-Key": key}
+        async with http.post("/api/v1/cases", json=body, headers=headers) as r:
+            if r.status == 201:
+                case = await r.json()
+                self.known.append(case["id"])
+                self.ready.append(case)
+            return r.status
 
-    async def transition(self, http: httpx.AsyncClient) -> int | str:
+    async def transition(self, http: aiohttp.ClientSession) -> int | str:
         if not self.ready:
             return "no_case_ready"
         case = self.ready.popleft()
@@ -248,32 +251,36 @@ class Soak:
             action, user, body = "accept", f"h.{case['department_id']}", {}
         else:  # accepted: back to the centre, and round the loop again
             action, user, body = "return", f"h.{case['department_id']}", {"reason": "轮转 / rotate"}
-        r = await http.post(
-            f"/api/v1/cases/{case['id']}/actions/{action}",
-            json=body,
-            headers={**self.header(user), "If-Match": f'"{case["version"]}"'},
-        )
-        if r.status_code == 200:
-            self.ready.append(r.json())
-        elif r.status_code in (409, 412):  # learn the case's present state, use it again later
-            fresh = await http.get(f"/api/v1/cases/{case['id']}", headers=self.header(OPERATOR))
-            if fresh.status_code == 200:
-                self.ready.append(fresh.json())
+        headers = {**self.header(user), "If-Match": f'"{case["version"]}"'}
+        async with http.post(
+            f"/api/v1/cases/{case['id']}/actions/{action}", json=body, headers=headers
+        ) as r:
+            status = r.status
+            moved = await r.json() if status == 200 else None
+        if moved is not None:
+            self.ready.append(moved)
+        elif status in (409, 412):  # learn the case's present state, use it again later
+            async with http.get(
+                f"/api/v1/cases/{case['id']}", headers=self.header(OPERATOR)
+            ) as fresh:
+                self.ready.append(await fresh.json() if fresh.status == 200 else case)
         else:
             self.ready.append(case)
-        return r.status_code
+        return status
 
-    async def read(self, http: httpx.AsyncClient) -> int | str:
+    async def read(self, http: aiohttp.ClientSession) -> int | str:
         if self.known and self.rng.random() < 0.7:
-            case_id = self.rng.choice(self.known)
-            r = await http.get(f"/api/v1/cases/{case_id}", headers=self.header(OPERATOR))
+            url = f"/api/v1/cases/{self.rng.choice(self.known)}"
         else:
-            r = await http.get("/api/v1/cases", params={"limit": 20}, headers=self.header(OPERATOR))
-        return r.status_code
+            url = "/api/v1/cases?limit=20"
+        async with http.get(url, headers=self.header(OPERATOR)) as r:
+            await r.read()
+            return r.status
 
 
-class IotPublisher(threading.Thread):
-    """Readings over MQTT at the planned rate (and the burst), in 10 ms slices, from a thread."""
+class IotPublisher(multiprocessing.Process):
+    """Readings over MQTT at the planned rate (and the burst), in 10 ms slices, from a process of
+    its own so that publishing does not compete with the HTTP client for one interpreter."""
 
     def __init__(self, plan: Plan, port: int, devices: list[str]) -> None:
         super().__init__(name="soak-iot", daemon=True)
@@ -282,7 +289,12 @@ class IotPublisher(threading.Thread):
         self.devices = devices
         self.stats = ClassStats()
         self.t0 = 0.0
-        self.stop = threading.Event()
+        self._result: multiprocessing.Queue[ClassStats] = multiprocessing.Queue()
+
+    def collect(self, timeout: float) -> None:
+        """The publisher's counts, once it has finished."""
+        self.stats = self._result.get(timeout=timeout)
+        self.join(timeout=10)
 
     def rate_at(self, t: float) -> float:
         start, end = self.plan.burst_window()
@@ -302,7 +314,7 @@ class IotPublisher(threading.Thread):
         owed = 0.0
         n = 0
         last = time.monotonic()
-        while not self.stop.is_set():
+        while True:
             now = time.monotonic()
             t = now - self.t0
             if t >= self.plan.seconds:
@@ -330,6 +342,7 @@ class IotPublisher(threading.Thread):
             time.sleep(0.01)
         client.loop_stop()
         client.disconnect()
+        self._result.put(self.stats)
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -409,8 +422,9 @@ def sign_in(base: str, users: list[str]) -> dict[str, str]:
 
 
 async def drive(soak: Soak, plan: Plan) -> None:
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=soak.base, limits=limits, timeout=30) as http:
+    connector = aiohttp.TCPConnector(limit=256)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(soak.base, connector=connector, timeout=timeout) as http:
         # Warm up: cases for the transitions to work on (not measured).
         for _ in range(100):
             await soak.create(http)
@@ -449,7 +463,7 @@ def main() -> int:
             uvloop.run(drive(soak, plan))
         except ImportError:
             asyncio.run(drive(soak, plan))
-        iot.join(timeout=60)
+        iot.collect(timeout=plan.seconds + 60)
         time.sleep(SAMPLE_S)  # one sample after the load: how far behind the server is
         sampler.stop.set()
         sampler.join(timeout=30)
