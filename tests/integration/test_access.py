@@ -123,3 +123,26 @@ def test_summary_counts_only_the_callers_jurisdiction(world: World) -> None:
     city = world.client("op.330400").get("/api/v1/stats/summary").json()
     assert town0["total"] + town1["total"] <= city["total"]
     assert town0["unit_path"] == world.town().unit.path
+
+
+def test_role_and_state_are_refused_before_the_named_office_or_merge_target_is_looked_at(
+    world: World,
+) -> None:
+    """docs/api.md: 403 when the role or relation does not allow the action, 409 when the state
+    does not, whatever office or merge target the body names; only then is the body judged."""
+    grid = world.grids()[0]
+    operator = world.client(f"op.{world.town().unit.code}")
+    reporter = world.client("citizen11")  # reads their own reports, may act on none of them
+    reported = world.report(reporter, grid)
+    filed = world.act(operator, world.report(reporter, grid), "file").json()
+    for office in ("no-such-office", f"{world.district(1).unit.code}-cgj"):
+        r = world.act(reporter, filed, "dispatch", department_id=office)
+        assert r.status_code == 403, r.text
+        r = world.act(operator, reported, "dispatch", department_id=office)
+        assert r.status_code == 409, r.text
+    for target in (999_999_999, filed["id"]):
+        r = world.act(reporter, reported, "merge", target_case_id=target)
+        assert r.status_code == 403, r.text
+    dispatched = world.act(operator, filed, "dispatch").json()
+    r = world.act(operator, dispatched, "merge", target_case_id=999_999_999)
+    assert r.status_code == 409, r.text

@@ -43,6 +43,7 @@ class CaseFacts:
     grid_code: str
     department: str | None
     reporter_id: int | None
+    suspended_from: str | None = None  # the state a suspended case resumes to
 
 
 def reads_case(p: Person, c: CaseFacts) -> bool:
@@ -62,22 +63,30 @@ def reads_case(p: Person, c: CaseFacts) -> bool:
 
 # docs/api.md, the action table: from which states, and who (role: relation to the case).
 OWNER, DEPARTMENT, GRID, REPORTER = "owner", "department", "grid", "reporter"
+_CENTRE_OWNS = (("operator", OWNER), ("commander", OWNER))
 ACTIONS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
-    "reject": (("reported",), (("operator", OWNER), ("commander", OWNER))),
+    "file": (("reported",), _CENTRE_OWNS),
+    "reject": (("reported",), _CENTRE_OWNS),
+    "dispatch": (("filed",), _CENTRE_OWNS),
+    "accept": (("dispatched",), (("handler", DEPARTMENT),)),
     "return": (("dispatched", "accepted"), (("handler", DEPARTMENT),)),
     "handle": (("accepted", "rework"), (("handler", DEPARTMENT),)),
     "verify": (("handled",), (("grid_worker", GRID),)),
-    "evaluate": (
-        ("closed",),
-        (("citizen", REPORTER), ("operator", OWNER), ("commander", OWNER)),
-    ),
-    "escalate": (ACTIVE, (("operator", OWNER), ("commander", OWNER))),
+    "close": (("verified",), _CENTRE_OWNS),
+    "evaluate": (("closed",), (("citizen", REPORTER), *_CENTRE_OWNS)),
+    "escalate": (ACTIVE, _CENTRE_OWNS),
     "supervise": (ACTIVE, (("commander", OWNER),)),
-    "suspend": (
-        tuple(s for s in ACTIVE if s != "reported"),
-        (("operator", OWNER), ("commander", OWNER)),
-    ),
+    "suspend": (tuple(s for s in ACTIVE if s != "reported"), _CENTRE_OWNS),
+    "resume": (("suspended",), _CENTRE_OWNS),
+    "merge": (("reported", "filed"), _CENTRE_OWNS),
 }
+# The "must carry" column is empty for these (dispatch's department defaults to the routing
+# suggestion), so they can be sent with an empty body — and a permitted one changes the case.
+NO_FIELDS = ("file", "dispatch", "accept", "close", "resume")
+NEEDS_FIELDS = tuple(a for a in ACTIONS if a not in NO_FIELDS)
+# Where a no-field action takes the case (the lifecycle in docs/api.md); resume goes back to the
+# state the case was suspended in ("suspend ⇄ resume").
+LEADS_TO = {"file": "filed", "dispatch": "dispatched", "accept": "accepted", "close": "closed"}
 
 
 def _related(p: Person, c: CaseFacts, relation: str) -> bool:
@@ -91,18 +100,33 @@ def _related(p: Person, c: CaseFacts, relation: str) -> bool:
 
 
 def action_status(p: Person, c: CaseFacts, action: str) -> int:
-    """The answer to an action sent *without* its required fields (so nothing changes):
-    404 when the case is not yours to read (docs/api.md: out-of-scope cases are not revealed),
-    409 when the state does not allow it, 403 when your role or relation does not, else 422 —
-    you may, but must carry the fields."""
+    """The answer to an action sent with an empty body: 404 when the case is not yours to read
+    (docs/api.md: out-of-scope cases are not revealed), 409 when the state does not allow it, 403
+    when your role or relation does not; else 422 for an action that must carry fields (you may,
+    but must carry them — nothing changes) and 200 for one that needs none (it is taken)."""
     if not reads_case(p, c):
         return 404
-    states, grants = ACTIONS[action]
-    if c.state not in states:
+    if c.state not in ACTIONS[action][0]:
         return 409
-    if not any(p.role == role and _related(p, c, rel) for role, rel in grants):
+    if not any(p.role == role and _related(p, c, rel) for role, rel in ACTIONS[action][1]):
         return 403
-    return 422
+    return 422 if action in NEEDS_FIELDS else 200
+
+
+def allowed_actions(p: Person, c: CaseFacts) -> set[str]:
+    """docs/api.md: "each case lists the actions its reader may take now in `allowed_actions`".
+    Escalation also needs a parent centre to move ownership to (architecture.md: "Escalation
+    moves ownership to the parent unit"), which a case the city owns lacks."""
+    permitted = {a for a in ACTIONS if action_status(p, c, a) in (200, 422)}
+    return permitted - {"escalate"} if "." not in c.owner_path else permitted
+
+
+def state_after(c: CaseFacts, action: str) -> str:
+    """The state a permitted no-field action leaves the case in."""
+    if action == "resume":
+        assert c.suspended_from is not None, c
+        return c.suspended_from
+    return LEADS_TO[action]
 
 
 def reads_attachment(p: Person, uploaded_by: int, case: CaseFacts | None) -> bool:

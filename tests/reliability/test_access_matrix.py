@@ -5,8 +5,10 @@ The world is the seeded small city (city → 2 counties → 2 towns each → 2 c
 commanders and operators of the city, both counties and every town; the grid workers of the
 grids that hold cases and of a sibling grid; department handlers of both county urban-management
 offices and of an unrelated office; the city administrator and auditor; three citizens. In three
-towns (two siblings in one county, one in the other) a case waits in each state of the loop.
-Every mismatch is collected and reported at once, with the count of checks made.
+towns (two siblings in one county, one in the other) a case waits in each state of the loop, and
+one suspended. Every mismatch is collected and reported at once, with the count of checks made.
+The last test takes one permitted action per case, so everything before it sees the cases as
+built.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import io
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,27 +27,52 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pingan.adapters.db.iot_tables import alarms, devices
 from pingan.adapters.db.patrol_tables import patrols
-from pingan.adapters.db.tables import attachments, cases, users
+from pingan.adapters.db.tables import attachments, case_timeline, cases, users
 from pingan.services.open311 import create_api_key
 from tests.integration.conftest import World
 from tests.reliability import access_oracle as oracle
 from tests.reliability.conftest import budget
 
 MARKER = "矩阵核查"  # in every matrix case's title, for the search checks
-STATES = ("reported", "filed", "dispatched", "accepted", "handled", "closed")
+# the loop's states, and a case suspended while dispatched (so resume has something to act on)
+STATES = (
+    "reported",
+    "filed",
+    "dispatched",
+    "accepted",
+    "handled",
+    "verified",
+    "closed",
+    "suspended",
+)
 # (district index, town index): two sibling towns in one county and a town of the other
 TOWNS = ((0, 0), (0, 1), (1, 0))
 PROBES = {  # one action per state that needs fields, so a permitted probe is 422 and harmless
-    "reported": ("reject",),
+    "reported": ("reject", "merge"),
     "filed": ("supervise",),
     "dispatched": ("return",),
     "accepted": ("handle",),
     "handled": ("verify",),
+    "verified": ("suspend",),
     "closed": ("evaluate",),
+    "suspended": ("escalate",),
+}
+# The actions needing no fields, probed only where refused (a permitted one would change the
+# case): per state the one that leaves it, and on the states none leaves, wrong-state probes, so
+# that each kind meets 404, 409 and 403 in `make test`. All of them on every case under soak.
+NO_FIELD_PROBES = {
+    "reported": ("file",),
+    "filed": ("dispatch",),
+    "dispatched": ("accept",),
+    "accepted": ("dispatch", "close"),
+    "handled": ("accept", "resume"),
+    "verified": ("close",),
+    "closed": ("file",),
+    "suspended": ("resume",),
 }
 
 # Every operation of the OpenAPI document, and how the matrix covers it. A new endpoint fails
@@ -60,7 +88,7 @@ ENDPOINTS: dict[str, str] = {
     "GET /api/v1/cases/{case_id}/timeline": "read: 200/404 per case",
     "GET /api/v1/cases/{case_id}/deadlines": "read: 200/404 per case",
     "GET /api/v1/cases/{case_id}/dispatch-suggestion": "read: 200/404 per case",
-    "POST /api/v1/cases/{case_id}/actions/{action}": "action: 404/409/403/422 per case",
+    "POST /api/v1/cases/{case_id}/actions/{action}": "action: 404/409/403/422/200 per case",
     "GET /api/v1/transitions": "public: the rule table",
     "GET /api/v1/cases/{case_id}/similar": "read: 200/404 per case, results within scope",
     "POST /api/v1/cases/similar": "search: results within scope",
@@ -149,10 +177,10 @@ class Matrix:
     mismatches: list[str] = field(default_factory=list)
     _open: dict[str, TestClient] = field(default_factory=dict)
 
-    def expect(self, what: str, expected: Any, got: Any) -> None:
+    def expect(self, what: str, expected: Any, got: Any, detail: str = "") -> None:
         self.checks += 1
         if expected != got:
-            self.mismatches.append(f"{what}: expected {expected!r}, got {got!r}")
+            self.mismatches.append(f"{what}: expected {expected!r}, got {got!r} {detail[:120]}")
 
     def client(self, p: oracle.Person) -> TestClient:
         """A signed-in client kept open for the module: one event loop for all its requests."""
@@ -173,9 +201,22 @@ class Matrix:
                     cases.c.grid_code,
                     cases.c.department_id,
                     cases.c.reporter_id,
+                    cases.c.suspended_from,
                 )
             ).all()
         return {r[0]: oracle.CaseFacts(*r) for r in rows}
+
+    def footprint(self, case_id: int) -> tuple[int, str, int]:
+        """Version, state and timeline length, read from the rows: what a refused action must
+        leave as it was and an accepted one must move by one step."""
+        with self.world.rt.engine.connect() as conn:
+            version, state = conn.execute(
+                select(cases.c.version, cases.c.state).where(cases.c.id == case_id)
+            ).one()
+            entries = conn.execute(
+                select(func.count()).where(case_timeline.c.case_id == case_id)
+            ).scalar_one()
+        return version, state, entries
 
 
 def _people(world: World) -> list[oracle.Person]:
@@ -215,35 +256,10 @@ def _build_cases(world: World) -> list[int]:
     """In each matrix town, one case per state, walked there through the real API."""
     made: list[int] = []
     for i, (d, t) in enumerate(TOWNS):
-        town = world.town(t, d)
-        grid = world.grids(t, d)[0]
         reporter = world.client("citizen30" if d == 0 else "citizen31")
-        op = world.client(f"op.{town.unit.code}")
-        worker = world.client(f"gw.{grid.unit.code}")
         for state in STATES:
-            case = world.report(reporter, grid, title=f"{MARKER}{i}{state}")
-            made.append(case["id"])
-            steps: list[tuple[TestClient, str, dict[str, Any]]] = [(op, "file", {})]
-            steps.append((op, "dispatch", {}))
-            for s, (who, action, body) in zip(STATES[1:], steps, strict=False):
-                r = world.act(who, case, action, **body)
-                assert r.status_code == 200, r.text
-                case = r.json()
-                if s == state:
-                    break
-            if STATES.index(state) < STATES.index("accepted"):
-                continue
-            handler = world.client(f"h.{case['department_id']}")
-            case = _act(world, handler, case, "accept")
-            if state == "accepted":
-                continue
-            photo = world.photo(handler)
-            case = _act(world, handler, case, "handle", note="已处置", photo_ids=[photo])
-            if state == "handled":
-                continue
-            photo = world.photo(worker)
-            case = _act(world, worker, case, "verify", passed=True, note="合格", photo_ids=[photo])
-            _act(world, op, case, "close")
+            case = world.report(reporter, world.grids(t, d)[0], title=f"{MARKER}{i}{state}")
+            made.append(_walk(world, case, d, t, state)["id"])
     # escalated: the owner moves up to the county, the town still reads but no longer acts
     town, grid = world.town(0, 0), world.grids(0, 0)[0]
     op = world.client(f"op.{town.unit.code}")
@@ -261,6 +277,36 @@ def _build_cases(world: World) -> list[int]:
     assert r.status_code == 200, r.text
     world.rt.relay.drain()
     return made
+
+
+def _walk(world: World, case: dict[str, Any], d: int, t: int, state: str) -> dict[str, Any]:
+    """Take a reported case round the loop as its town's operator, the office it is dispatched
+    to and its grid's worker, until it stands in `state`; a suspended one is suspended once
+    dispatched."""
+    op = world.client(f"op.{world.town(t, d).unit.code}")
+    worker = world.client(f"gw.{world.grids(t, d)[0].unit.code}")
+    stop = "dispatched" if state == "suspended" else state
+    for reached in STATES[1 : STATES.index(stop) + 1]:
+        case = _step(world, op, worker, case, reached)
+    if state == "suspended":
+        case = _act(world, op, case, "suspend", reason="等待配合")
+    return case
+
+
+def _step(
+    world: World, op: TestClient, worker: TestClient, case: dict[str, Any], reached: str
+) -> dict[str, Any]:
+    """The step of the loop that brings `case` to `reached`, taken by whoever takes it."""
+    by_centre = {"filed": "file", "dispatched": "dispatch", "closed": "close"}
+    if reached in by_centre:
+        return _act(world, op, case, by_centre[reached])
+    if reached == "verified":
+        photo = world.photo(worker)
+        return _act(world, worker, case, "verify", passed=True, note="合格", photo_ids=[photo])
+    handler = world.client(f"h.{case['department_id']}")
+    if reached == "accepted":
+        return _act(world, handler, case, "accept")
+    return _act(world, handler, case, "handle", note="已处置", photo_ids=[world.photo(handler)])
 
 
 def _plant_alarms_and_patrols(world: World) -> None:
@@ -290,10 +336,12 @@ def _plant_alarms_and_patrols(world: World) -> None:
     world.rt.relay.drain()
 
 
-def _act(world: World, who: TestClient, case: dict[str, Any], action: str, **body: Any) -> Any:
+def _act(
+    world: World, who: TestClient, case: dict[str, Any], action: str, **body: Any
+) -> dict[str, Any]:
     r = world.act(who, case, action, **body)
     assert r.status_code == 200, (action, r.text)
-    return r.json()
+    return dict(r.json())
 
 
 @pytest.fixture(scope="module")
@@ -321,6 +369,15 @@ def test_every_endpoint_is_classified_in_the_matrix(world: World) -> None:
     }
     assert ops - ENDPOINTS.keys() == set(), "classify new endpoints in ENDPOINTS"
     assert ENDPOINTS.keys() - ops == set(), "remove endpoints that no longer exist"
+
+
+def test_the_oracle_knows_every_action_and_those_sent_with_an_empty_body(world: World) -> None:
+    """A new action fails here until the oracle states it; one that requires no field must be
+    among the no-field actions, which are probed (and taken) rather than sent without fields."""
+    served = world.client().get("/api/v1/transitions").json()
+    assert sorted(r["action"] for r in served) == sorted(oracle.ACTIONS)
+    bare = {r["action"] for r in served if not r["requires"]}
+    assert bare <= set(oracle.NO_FIELDS), bare - set(oracle.NO_FIELDS)
 
 
 def test_lists_search_points_exports_and_counts_match_the_oracle(matrix: Matrix) -> None:
@@ -418,8 +475,8 @@ def test_actions_answer_as_the_documented_table_says(matrix: Matrix) -> None:
     m = matrix
     before = m.checks
     facts = m.facts()
-    soak = os.environ.get("PINGAN_SOAK") == "1"  # every documented action on every case
-    every_action = tuple(oracle.ACTIONS)
+    soak = os.environ.get("PINGAN_SOAK") == "1"  # every action needing fields on every case
+    every_action = oracle.NEEDS_FIELDS
     for p in m.people:
         c = m.client(p)
         for case_id in m.made:
@@ -433,6 +490,58 @@ def test_actions_answer_as_the_documented_table_says(matrix: Matrix) -> None:
     after = m.facts()
     m.expect("no probe changed a case", [facts[i] for i in m.made], [after[i] for i in m.made])
     _report(m, "actions", before)
+
+
+def test_allowed_actions_list_exactly_what_the_oracle_permits(matrix: Matrix) -> None:
+    """`allowed_actions` drives the buttons people see, so it must name every action the table
+    lets this reader take now, and no other."""
+    m = matrix
+    before = m.checks
+    facts = m.facts()
+    for p in m.people:
+        c = m.client(p)
+        for case_id in m.made:
+            f = facts[case_id]
+            if not oracle.reads_case(p, f):
+                continue
+            got = c.get(f"/api/v1/cases/{case_id}").json()["allowed_actions"]
+            want = sorted(oracle.allowed_actions(p, f))
+            m.expect(
+                f"{p.username} allowed_actions of case {case_id} ({f.state})", want, sorted(got)
+            )
+    _report(m, "allowed actions", before)
+
+
+def test_actions_needing_no_fields_are_refused_as_the_table_says(matrix: Matrix) -> None:
+    """Each no-field action the oracle refuses goes with the case's current ETag (a stale one
+    would be 412 before any permission is looked at) and must get the predicted 404/409/403;
+    afterwards the case's version, ETag, state and timeline must be as before (they only grow,
+    so a refusal that wrote anything shows, and every later probe of the case would be 412).
+    Permitted ones are taken in the last test of the module."""
+    m = matrix
+    before = m.checks
+    facts = m.facts()
+    soak = os.environ.get("PINGAN_SOAK") == "1"
+    reader = m.client(m.by_name["admin"])  # reads every case
+    for case_id in m.made:
+        f = facts[case_id]
+        unchanged = m.footprint(case_id)
+        tag = f'"{unchanged[0]}"'
+        for action in oracle.NO_FIELDS if soak else NO_FIELD_PROBES[f.state]:
+            for p in m.people:
+                want = oracle.action_status(p, f, action)
+                if want != 200:
+                    r = m.client(p).post(
+                        f"/api/v1/cases/{case_id}/actions/{action}",
+                        json={},
+                        headers={"If-Match": tag},
+                    )
+                    what = f"{p.username} {action} case {case_id} ({f.state})"
+                    m.expect(what, want, r.status_code, r.text)
+        after = f"case {case_id} after its refusals"
+        m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
+        m.expect(f"{after}: ETag", tag, reader.get(f"/api/v1/cases/{case_id}").headers.get("ETag"))
+    _report(m, "no-field actions refused", before)
 
 
 def test_similar_search_stays_within_scope(matrix: Matrix) -> None:
@@ -662,3 +771,63 @@ def test_video_calls_reach_only_whom_the_caller_may_call_and_are_seen_as_documen
             hung = c.post(f"/api/v1/calls/{call['id']}/hangup")
             m.expect(f"{caller.username} hangs up", "cancelled", hung.json().get("outcome"))
     _report(m, "video calls", before)
+
+
+# Last in the module, since it changes the cases: every other check above sees them untouched.
+def test_each_case_takes_one_permitted_no_field_action(matrix: Matrix) -> None:
+    """On every matrix case where the oracle permits a no-field action, one is taken for real:
+    200, the state the lifecycle leads to, one step more in version, ETag and timeline. Actors
+    are chosen so roles and people vary as much as the cases allow; every no-field kind is taken."""
+    m = matrix
+    before = m.checks
+    facts = m.facts()
+    used: Counter[tuple[str, str]] = Counter()
+    for case_id in m.made:
+        f = facts[case_id]
+        permitted = [
+            (a, p)
+            for a in oracle.NO_FIELDS
+            for p in m.people
+            if oracle.action_status(p, f, a) == 200
+        ]
+        if not permitted:  # accepted, handled, closed: only actions carrying fields lead on
+            continue
+        action, p = _least_used(permitted, used)
+        _take(m, f, action, p)
+        used.update([("action", action), ("role", p.role), ("person", p.username)])
+    m.expect(
+        "every no-field action taken",
+        sorted(oracle.NO_FIELDS),
+        sorted(a for kind, a in used if kind == "action"),
+    )
+    _report(m, "no-field actions taken", before)
+
+
+def _least_used(
+    permitted: list[tuple[str, oracle.Person]], used: Counter[tuple[str, str]]
+) -> tuple[str, oracle.Person]:
+    """The permitted (action, person) whose action, role and person have been taken least, so a
+    handful of cases spread over as many kinds and actors as they can."""
+    return min(
+        permitted,
+        key=lambda c: (
+            used["action", c[0]],
+            used["role", c[1].role],
+            used["person", c[1].username],
+            c[1].username,
+        ),
+    )
+
+
+def _take(m: Matrix, f: oracle.CaseFacts, action: str, p: oracle.Person) -> None:
+    """Send `action` as `p` with the current ETag; check the answer and the rows."""
+    version, _, entries = m.footprint(f.id)
+    r = m.client(p).post(
+        f"/api/v1/cases/{f.id}/actions/{action}", json={}, headers={"If-Match": f'"{version}"'}
+    )
+    what = f"{p.username} {action} case {f.id} ({f.state})"
+    m.expect(what, 200, r.status_code, r.text)
+    m.expect(f"{what}: ETag", f'"{version + 1}"', r.headers.get("ETag"))
+    after = (version + 1, oracle.state_after(f, action), entries + 1)
+    m.expect(f"{what}: version, state, timeline", after, m.footprint(f.id))
+    print(f"  {what} -> {after[1]}")

@@ -241,15 +241,20 @@ class Case:
             and not (rule.action is Action.ESCALATE and parent_of(self.owner_path) is None)
         ]
 
+    def authorize(self, action: Action, actor: Actor) -> Rule:
+        """Raise 409 when the state does not allow `action`, 403 when the actor may not take it;
+        asked before anything the body names (an office, a merge target) is looked up, so a
+        refusal answers the same whatever the body carries."""
+        rule = RULES[action]
+        if self.state not in rule.sources:
+            raise IllegalTransition(action=action.value, state=self.state.value)
+        if not self._relation_ok(rule, actor):
+            raise Forbidden("case.not_permitted", action=action.value, role=actor.role.value)
+        return rule
+
     def check(self, command: Command, actor: Actor) -> Rule:
         """Raise the first reason `command` may not run; change nothing."""
-        rule = RULES[command.action]
-        if self.state not in rule.sources:
-            raise IllegalTransition(action=command.action.value, state=self.state.value)
-        if not self._relation_ok(rule, actor):
-            raise Forbidden(
-                "case.not_permitted", action=command.action.value, role=actor.role.value
-            )
+        rule = self.authorize(command.action, actor)
         missing = command.missing(rule)
         if missing:
             raise InvalidInput("case.missing_fields", action=command.action.value, fields=missing)

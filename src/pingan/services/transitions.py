@@ -34,6 +34,7 @@ def transition(
         raise NotFound("case.not_found", case_id=case_id)
     if expected_version is not None and case.version != expected_version:
         raise StaleVersion(case_id=case_id, expected=expected_version, actual=case.version)
+    case.authorize(command.action, actor)  # state and permission before the body's contents
     command = _prepare(uow, case, command)
     loaded = case.version
     case.apply(command, actor, env.now())
