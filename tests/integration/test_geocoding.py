@@ -8,6 +8,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from pingan.adapters.spreadsheet import workbook
 from pingan.cli import app
 from pingan.demo.addresses import generate_addresses
 from pingan.domain.addresses import parse_address
@@ -83,6 +84,18 @@ def test_imported_addresses_in_gbk_become_findable(world: World, tmp_path: Path)
     path = tmp_path / "addresses.csv"
     text = f"{town.unit.name}测试专用路7号"
     path.write_bytes(f"地址,经度,纬度\n{text},{grid.lng},{grid.lat}\n".encode("gbk"))
+    result = runner.invoke(app, ["import", "addresses", str(path), "--url", world.url])
+    assert result.exit_code == 0, result.output
+    body = geocode(world, text)
+    assert body["level"] == "door" and body["grid_path"] == grid.unit.path
+
+
+def test_an_address_workbook_is_imported_like_a_csv(world: World, tmp_path: Path) -> None:
+    grid = world.grids()[0]
+    town = world.town()
+    text = f"{town.unit.name}表格专用路9号"
+    path = tmp_path / "addresses.xlsx"
+    path.write_bytes(workbook("地址", ["地址", "经度", "纬度"], [[text, grid.lng, grid.lat]]))
     result = runner.invoke(app, ["import", "addresses", str(path), "--url", world.url])
     assert result.exit_code == 0, result.output
     body = geocode(world, text)
