@@ -22,6 +22,8 @@ from pingan.config import Settings
 from pingan.domain.audit import Action as Audit
 
 if TYPE_CHECKING:
+    from pingan.adapters.crypto import Keyring
+    from pingan.adapters.db.uow import UnitOfWorkFactory
     from pingan.demo.seed import DemoLogin
     from pingan.domain.access import Actor
 
@@ -523,29 +525,42 @@ def users_totp(username: str, url: UrlOpt = None) -> None:
     console.print(f"scan once, then discard: {factor.uri(secret, username)}", soft_wrap=True)
 
 
+@contextmanager
+def _keys_database(url: str | None) -> Iterator[tuple[UnitOfWorkFactory, Keyring]]:
+    """The database and the keyring, all the key commands need: no bus, relay, calendar or grid
+    index is started for them, so they run wherever the database can be reached."""
+    from pingan.adapters.crypto import keyring_from
+    from pingan.adapters.db.engine import make_engine
+    from pingan.adapters.db.uow import UnitOfWorkFactory
+
+    settings = _settings(url)
+    keyring = keyring_from(settings.data_keys)
+    engine = make_engine(settings.database_url)
+    try:
+        yield UnitOfWorkFactory(engine), keyring
+    finally:
+        engine.dispose()
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     url: UrlOpt = None,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="values per transaction")] = 200,
 ) -> None:
     """Re-encrypt every personal-data value under the active key; safe to interrupt and rerun."""
-    from pingan.adapters.crypto import keyring_from
-    from pingan.api.runtime import Runtime
     from pingan.services.keys import key_usage, rotate_keys
+    from pingan.services.ports import SystemClock
 
-    settings = _settings(url)
-    keyring = keyring_from(settings.data_keys)
-    rt = Runtime.build(settings)
-    with _step_bars() as progress:
-        report = rotate_keys(
-            rt.uows, keyring, rt.env, actor=_cli_actor(), batch=batch, progress=progress
+    with _keys_database(url) as (uows, keyring):
+        with _step_bars() as progress:
+            report = rotate_keys(
+                uows, keyring, SystemClock(), actor=_cli_actor(), batch=batch, progress=progress
+            )
+        console.print(
+            f"[green]rotated[/] {report.rewritten} value(s) to key {report.active}; "
+            f"{report.already_current} already under it"
         )
-    console.print(
-        f"[green]rotated[/] {report.rewritten} value(s) to key {report.active}; "
-        f"{report.already_current} already under it"
-    )
-    _print_key_usage(key_usage(rt.uows, keyring))
-    rt.engine.dispose()
+        _print_key_usage(key_usage(uows, keyring))
 
 
 @keys_app.command("reindex")
@@ -554,36 +569,23 @@ def keys_reindex(
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="rows per transaction")] = 200,
 ) -> None:
     """Recompute every blind index after the `index=` key changed; safe to interrupt and rerun."""
-    from pingan.adapters.crypto import keyring_from
-    from pingan.api.runtime import Runtime
     from pingan.services.keys import reindex
+    from pingan.services.ports import SystemClock
 
-    settings = _settings(url)
-    rt = Runtime.build(settings)
-    with _step_bars() as progress:
+    with _keys_database(url) as (uows, keyring), _step_bars() as progress:
         changed = reindex(
-            rt.uows,
-            keyring_from(settings.data_keys),
-            rt.env,
-            actor=_cli_actor(),
-            batch=batch,
-            progress=progress,
+            uows, keyring, SystemClock(), actor=_cli_actor(), batch=batch, progress=progress
         )
     console.print(f"[green]re-keyed[/] {changed} blind index value(s)")
-    rt.engine.dispose()
 
 
 @keys_app.command("status")
 def keys_status(url: UrlOpt = None) -> None:
     """How many stored values each key id protects (remove a key only when it protects none)."""
-    from pingan.adapters.crypto import keyring_from
-    from pingan.api.runtime import Runtime
     from pingan.services.keys import key_usage
 
-    settings = _settings(url)
-    rt = Runtime.build(settings)
-    _print_key_usage(key_usage(rt.uows, keyring_from(settings.data_keys)))
-    rt.engine.dispose()
+    with _keys_database(url) as (uows, keyring):
+        _print_key_usage(key_usage(uows, keyring))
 
 
 def _print_key_usage(usage: dict[str, Counter[str]]) -> None:

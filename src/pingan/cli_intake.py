@@ -126,7 +126,9 @@ def _display_names(target: str) -> dict[str, str]:
 
 @evaluate_app.command("intake")
 def evaluate_intake(
-    data: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="CSV, UTF-8 or GBK")],
+    data: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or xlsx")
+    ],
     text: Annotated[str | None, typer.Option(help="text column (auto-detected)")] = None,
     category: Annotated[str | None, typer.Option(help="category column (auto-detected)")] = None,
     department: Annotated[
@@ -288,7 +290,9 @@ def export_training_data(
 
 
 def import_addresses(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, UTF-8 or GBK")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or xlsx")
+    ],
     crs: Annotated[str, typer.Option(help="datum of rows without a crs column")] = "wgs84",
     source: Annotated[str, typer.Option(help="where the list came from")] = "",
     dry_run: Annotated[bool, typer.Option(help="check every row, store nothing")] = False,

@@ -437,10 +437,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "历史案件过少（{cases} 件），无法训练",
         "Too little case history to train on ({cases} cases)",
     ),
-    "dataset.encoding": (
-        "文件编码无法识别（支持 UTF-8 与 GBK）",
-        "Unrecognised file encoding (UTF-8 and GBK are supported)",
-    ),
     "dataset.empty": ("文件中没有可用的数据行", "The file has no usable rows"),
     "dataset.no_column": (
         "找不到列“{column}”；现有列：{columns}",

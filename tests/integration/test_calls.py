@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from starlette.testclient import WebSocketTestSession
 
 from pingan.services import calls as call_service
@@ -187,3 +188,47 @@ def test_host_adds_a_handler_and_keeps_a_recording_on_the_case(world: World) -> 
     assert got.status_code == 200 and got.content == webm
     assert got.headers["content-type"] == "video/webm"
     commander.post(f"/api/v1/calls/{call['id']}/hangup")
+
+
+def test_the_call_log_reads_a_long_page_in_as_many_queries_as_a_short_one(world: World) -> None:
+    """The parties and names of a page of calls are read together, not call by call (N+1)."""
+    grid = world.grids(town_index=1)[2]
+    district = world.district().unit.code
+    commander_name, gw_name, handler_name = (
+        f"cmd.{district}",
+        f"gw.{grid.unit.code}",
+        (f"h.{district}-cgj"),
+    )
+    commander = world.client(commander_name)
+    case = world.report(world.client(gw_name), grid)
+    with world.rt.uows(readonly=True) as uow:
+        host = uow.users.by_username(commander_name).actor()  # type: ignore[union-attr]
+    for n in range(12):
+        with world.rt.uows(host) as uow:
+            view = call_service.place(uow, host, _id(world, gw_name), world.clock.now, case["id"])
+        if n % 2:
+            with world.rt.uows(host) as uow:
+                call_service.invite(
+                    uow, host, view.call.id, _id(world, handler_name), world.clock.now
+                )
+        with world.rt.uows(host) as uow:
+            call_service.hang_up(uow, host, view.call.id, world.clock.now)
+
+    def statements_for(limit: int) -> int:
+        seen: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(world.rt.engine, "before_cursor_execute", count)
+        try:
+            r = commander.get("/api/v1/calls", params={"case_id": case["id"], "limit": limit})
+        finally:
+            event.remove(world.rt.engine, "before_cursor_execute", count)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page) == limit
+        assert all(c["host_name"] and all(p["display_name"] for p in c["parties"]) for c in page)
+        return len(seen)
+
+    assert statements_for(12) == statements_for(2)

@@ -6,11 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from pingan.adapters.spreadsheet import workbook
 from pingan.cli import app
 from pingan.demo.addresses import generate_addresses
 from pingan.domain.addresses import parse_address
+from pingan.domain.geo import UnitLevel
+from pingan.services.geocoding import geocode as geocode_in
 from tests.integration.conftest import CITY, World
 
 runner = CliRunner()
@@ -89,6 +93,18 @@ def test_imported_addresses_in_gbk_become_findable(world: World, tmp_path: Path)
     assert body["level"] == "door" and body["grid_path"] == grid.unit.path
 
 
+def test_an_address_workbook_is_imported_like_a_csv(world: World, tmp_path: Path) -> None:
+    grid = world.grids()[0]
+    town = world.town()
+    text = f"{town.unit.name}表格专用路9号"
+    path = tmp_path / "addresses.xlsx"
+    path.write_bytes(workbook("地址", ["地址", "经度", "纬度"], [[text, grid.lng, grid.lat]]))
+    result = runner.invoke(app, ["import", "addresses", str(path), "--url", world.url])
+    assert result.exit_code == 0, result.output
+    body = geocode(world, text)
+    assert body["level"] == "door" and body["grid_path"] == grid.unit.path
+
+
 def test_an_import_with_a_bad_row_stores_nothing(world: World, tmp_path: Path) -> None:
     grid = world.grids()[0]
     path = tmp_path / "addresses.csv"
@@ -99,3 +115,40 @@ def test_an_import_with_a_bad_row_stores_nothing(world: World, tmp_path: Path) -
     assert result.exit_code == 1
     assert "geo.outside_grids" in result.output
     assert geocode(world, "坏例子路1号")["level"] is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [
+        ("城南（老城）社区", "城南社区"),  # a bracketed note inside the name
+        ("新 丰 社区", "新丰社区"),  # spacing
+        ("第３社区（模拟）", "第3社区"),  # a full-width digit
+    ],
+)
+def test_a_community_stored_with_notes_spaces_or_full_width_digits_is_still_named(
+    world: World, stored: str, written: str
+) -> None:
+    """Units are narrowed by name in the database before their normalised names are compared;
+    the narrowing must not lose a name that only matches once normalised."""
+    town = world.town(town_index=1).unit
+    code = f"{town.code}9{len(stored)}"
+    lng, lat = world.grids(town_index=1)[0].lng, world.grids(town_index=1)[0].lat
+    with world.rt.uows() as uow:  # never committed: the world keeps its tree
+        uow.units.insert_many(
+            [
+                {
+                    "code": code,
+                    "path": f"{town.path}.{code}",
+                    "parent_code": town.code,
+                    "level": UnitLevel.COMMUNITY.value,
+                    "name": stored,
+                    "name_en": "",
+                    "generated": False,
+                    "center_lng": lng,
+                    "center_lat": lat,
+                }
+            ]
+        )
+        found = geocode_in(uow, f"{town.name}{written}", world.rt.env)
+    assert found.level == "community" and found.unit is not None
+    assert found.unit.code == code and found.unit.name == stored

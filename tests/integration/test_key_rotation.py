@@ -133,3 +133,26 @@ def test_a_new_blind_index_key_is_applied_by_reindexing(world: World) -> None:
     finally:
         reindex(world.rt.uows, keyring_from(dev), world.rt.env)
     assert found(dev)
+
+
+def test_the_key_commands_open_only_the_database_and_the_keyring(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key upkeep needs no bus, relay, calendar or grid index, so it runs wherever the database
+    can be reached."""
+    from pingan.api.runtime import Runtime
+
+    def no_runtime(*_args: object, **_kwargs: object) -> Runtime:
+        raise AssertionError("a key command built the whole runtime")
+
+    monkeypatch.setattr(Runtime, "build", no_runtime)
+    keys = {"PINGAN_DATA_KEYS": world.rt.settings.data_keys}
+    expected = {
+        "status": "dev1",
+        "rotate": "rotated 0 value(s) to key dev1",
+        "reindex": "re-keyed 0",
+    }
+    for command, says in expected.items():
+        result = CliRunner().invoke(cli, ["keys", command, "--url", world.url], env=keys)
+        assert result.exit_code == 0, (command, result.output, result.exception)
+        assert says in result.output

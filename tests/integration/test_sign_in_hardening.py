@@ -3,12 +3,14 @@ administrators and auditors cannot get a full token without a TOTP code."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from pingan.adapters.db.tables import users
 from pingan.adapters.passwords import HASHER, hash_password
@@ -178,9 +180,7 @@ def test_the_console_enrols_an_authenticator_before_the_first_sign_in(world: Wor
 def test_an_open_websocket_is_closed_once_its_token_is_signed_out(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pingan.api.routers import live
-
-    monkeypatch.setattr(live, "RECHECK_S", 0.1)
+    monkeypatch.setattr(world.rt.hub, "recheck_s", 0.1)
     token = sign_in(world, "citizen43").json()["access_token"]  # type: ignore[attr-defined]
     with TestClient(world.app).websocket_connect(f"/api/v1/ws?token={token}") as ws:
         assert ws.receive_json()["type"] == "hello"
@@ -188,3 +188,57 @@ def test_an_open_websocket_is_closed_once_its_token_is_signed_out(
         assert r.status_code == 204
         closed = ws.receive()
     assert closed["type"] == "websocket.close" and closed["code"] == 4401
+
+
+def test_one_pass_rechecks_every_open_websocket_in_the_same_two_queries(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open sockets are re-checked together, not one by one: a pass costs two queries however
+    many are open, and closes exactly those signed out, disabled or expired since they opened."""
+    monkeypatch.setattr(world.rt.hub, "recheck_s", 3600.0)  # only the pass run below
+    names = ("citizen44", "citizen45", "citizen46", "citizen47")
+    with world.rt.uows(readonly=True) as uow:
+        ids = {n: uow.users.by_username(n).id for n in names}  # type: ignore[union-attr]
+    secret, now = world.rt.settings.secret_key, world.clock.now
+    signed_out = issue(secret, ids["citizen44"], now, timedelta(hours=12))
+    disabled = issue(secret, ids["citizen45"], now, timedelta(hours=12))
+    expiring = issue(secret, ids["citizen46"], now - timedelta(hours=11), timedelta(hours=12))
+    kept = [issue(secret, ids["citizen47"], now, timedelta(hours=12)) for _ in range(4)]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with ExitStack() as stack:
+        sockets = {}
+        for token in [signed_out, disabled, expiring, *kept]:
+            client = TestClient(world.app)
+            ws = stack.enter_context(client.websocket_connect(f"/api/v1/ws?token={token}"))
+            assert ws.receive_json()["type"] == "hello"
+            sockets[token] = ws
+        r = world.client().post(
+            "/api/v1/auth/logout", headers={"Authorization": f"Bearer {signed_out}"}
+        )
+        assert r.status_code == 204
+        with world.rt.uows() as uow:
+            uow.users.set_disabled(ids["citizen45"], True)
+            uow.commit()
+        saved = world.clock.now
+        world.clock.advance(hours=2)
+        event.listen(world.rt.engine, "before_cursor_execute", count)
+        try:
+            told = world.rt.hub.recheck()
+        finally:
+            event.remove(world.rt.engine, "before_cursor_execute", count)
+            world.clock.now = saved
+            with world.rt.uows() as uow:
+                uow.users.set_disabled(ids["citizen45"], False)
+                uow.commit()
+        assert told == 3
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+        for token in (signed_out, disabled, expiring):
+            closed = sockets[token].receive()
+            assert closed["type"] == "websocket.close" and closed["code"] == 4401
+        assert world.rt.hub.send_to_user(ids["citizen47"], {"type": "still.open"}) == 4
+        for token in kept:
+            assert sockets[token].receive_json()["type"] == "still.open"

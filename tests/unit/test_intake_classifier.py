@@ -14,7 +14,7 @@ import pytest
 
 from pingan.domain.errors import InvalidInput
 from pingan.intelligence.classifier import train
-from pingan.intelligence.datasets import decode, read_labelled
+from pingan.intelligence.datasets import read_labelled
 from pingan.intelligence.evaluation import evaluate, score_head, split
 from pingan.intelligence.model_files import META, ModelHolder, load, save
 from pingan.intelligence.tokens import terms
@@ -154,15 +154,10 @@ def test_csv_in_gbk_with_chinese_headers_is_read_and_columns_found(tmp_path: Pat
         "工单编号,诉求内容,小类,承办单位\n1,路灯不亮,路灯,城管\n2,,路灯,城管\n".encode("gbk")
     )
     data = read_labelled(path)
-    assert data.encoding == "gbk"
+    assert data.encoding == "gb18030"
     assert data.texts == ["路灯不亮"] and data.categories == ["路灯"]
     assert data.departments == ["城管"]
     assert data.skipped == 1
-
-
-def test_utf8_with_byte_order_mark_is_decoded_without_it() -> None:
-    text, encoding = decode("\ufefftext,label\n".encode())
-    assert text.startswith("text") and encoding == "utf-8-sig"
 
 
 def test_csv_without_recognisable_columns_names_its_columns_in_the_error(tmp_path: Path) -> None:

@@ -1,13 +1,15 @@
-"""Reading an address list for the registry: CSV (UTF-8 or GBK) with the full address and its
-coordinates — `address,lng,lat[,crs]` or the Chinese headers 地址,经度,纬度[,坐标系]."""
+"""Reading an address list for the registry: CSV (UTF-8 or GBK) or xlsx (`table_files`) with the
+full address and its coordinates — `address,lng,lat[,crs]` or the Chinese headers
+地址,经度,纬度[,坐标系]."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pingan.adapters.table_files import SNIFFED, read_table_file
 from pingan.domain.errors import DomainError, InvalidInput
 from pingan.domain.geo import CRS, to_wgs84
-from pingan.intelligence.datasets import find_column, read_table
+from pingan.intelligence.datasets import find_column
 from pingan.services.geocoding import AddressRow
 
 
@@ -15,7 +17,7 @@ def read_addresses(
     path: Path, default_crs: CRS = CRS.WGS84
 ) -> tuple[list[AddressRow], list[tuple[int, str, str]]]:
     """The rows, converted to WGS-84, and the rows that could not be read (row, text, code)."""
-    table = read_table(path)
+    table = read_table_file(path, delimiters=SNIFFED)
     ti = find_column(table.header, None, ("address", "full_text", "地址", "详细地址", "门牌地址"))
     xi = find_column(table.header, None, ("lng", "lon", "longitude", "x", "经度"))
     yi = find_column(table.header, None, ("lat", "latitude", "y", "纬度"))
@@ -24,7 +26,7 @@ def read_addresses(
         raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
     rows: list[AddressRow] = []
     errors: list[tuple[int, str, str]] = []
-    for n, row in enumerate(table.rows, start=1):
+    for n, (_line, row) in enumerate(table.texts(), start=1):
         text = row[ti].strip() if ti < len(row) else ""
         try:
             crs = (

@@ -1,15 +1,14 @@
-"""Reading historic case lists: CSV in UTF-8 or GBK (as Chinese spreadsheets export them; the
-encoding is detected) or an xlsx workbook's first sheet. Rows come back with the line number a
-person sees in the file, so a report can point at them."""
+"""Reading historic case lists (CSV in UTF-8 or GBK, or an xlsx workbook's first sheet; see
+`table_files`), with the Chinese headers a department's export may carry read as our column
+names. Rows come back with the line number a person sees in the file, so a report can point at
+them."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from pingan.domain.errors import InvalidInput
+from pingan.adapters.table_files import read_table
 
 # Chinese headers a department's export may carry, and the column each one means.
 ALIASES = {
@@ -40,57 +39,11 @@ class Sheet:
     rows: list[tuple[int, dict[str, Any]]]  # (line in the file, values by column)
 
 
-def _column(name: Any) -> str:
-    text = str(name or "").strip().lstrip("\ufeff")
-    return ALIASES.get(text, text.lower())
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    for encoding, label in (("utf-8-sig", "utf-8"), ("gb18030", "gb18030")):
-        try:
-            return data.decode(encoding), label
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("import.bad_encoding")
-
-
-def _xlsx(data: bytes) -> Sheet:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged or foreign file
-        raise InvalidInput("import.bad_xlsx") from None
-    sheet = book.active
-    if sheet is None:
-        raise InvalidInput("import.empty")
-    values = list(sheet.iter_rows(values_only=True))
-    if not values:
-        raise InvalidInput("import.empty")
-    header = tuple(_column(h) for h in values[0])
-    rows = [
-        (n, dict(zip(header, row, strict=False)))
-        for n, row in enumerate(values[1:], start=2)
-        if any(v not in (None, "") for v in row)
-    ]
-    return Sheet("xlsx", header, rows)
+def _column(name: str) -> str:
+    return ALIASES.get(name, name.lower())
 
 
 def read_case_sheet(data: bytes, filename: str) -> Sheet:
-    if filename.lower().endswith(".xlsx") or data[:4] == b"PK\x03\x04":
-        return _xlsx(data)
-    text, encoding = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header_row = next(reader, None)
-        if header_row is None:
-            raise InvalidInput("import.empty")
-        header = tuple(_column(h) for h in header_row)
-        rows = []
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append((reader.line_num, dict(zip(header, values, strict=False))))
-    except csv.Error as exc:
-        raise InvalidInput("import.bad_csv", reason=str(exc)) from None
-    return Sheet(encoding, header, rows)
+    table = read_table(data, filename)
+    columns = tuple(_column(h) for h in table.header)
+    return Sheet(table.encoding, columns, table.records(columns))

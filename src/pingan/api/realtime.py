@@ -1,5 +1,10 @@
 """Live case events over WebSocket. Each browser gets only the events of cases it may read; the
-check is the same rule the repositories apply, evaluated on the event's routing fields."""
+check is the same rule the repositories apply, evaluated on the event's routing fields.
+
+An open connection's token is checked again every `RECHECK_S` seconds, for all connections at once
+(`Hub.recheck`, two queries however many are open): one signed out, expired or whose user was
+disabled since it opened is told to close.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,32 @@ import asyncio
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any
 
+from pingan.adapters.tokens import Claims
 from pingan.domain.access import CENTRE_ROLES, Actor, can_read_case
 from pingan.domain.events import DomainEvent
+from pingan.services.ports import Env, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 PRIVATE_FIELDS = ("reporter_id",)
 QUEUE_LIMIT = 1000
+RECHECK_S = 15.0
+
+# The token ids among open sessions that no longer hold.
+SessionCheck = Callable[[Collection[Claims]], set[str]]
 
 
 @dataclass(eq=False)
 class Subscriber:
     actor: Actor
+    session: Claims
     queue: asyncio.Queue[str]
     loop: asyncio.AbstractEventLoop
+    lapsed: asyncio.Event = field(default_factory=asyncio.Event)  # set: close the connection
     dropped: int = 0
 
     def offer(self, message: str) -> None:
@@ -34,19 +48,54 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, lapsed: SessionCheck, recheck_s: float = RECHECK_S) -> None:
         self._subs: set[Subscriber] = set()
         self._lock = threading.Lock()
+        self._lapsed = lapsed
+        self.recheck_s = recheck_s
+        self._idle: threading.Event | None = None  # set when the last connection is gone
 
-    def add(self, actor: Actor) -> Subscriber:
-        sub = Subscriber(actor, asyncio.Queue(QUEUE_LIMIT), asyncio.get_running_loop())
+    def add(self, actor: Actor, session: Claims) -> Subscriber:
+        """Register a connection (from its event loop); the first one starts the re-checks."""
+        sub = Subscriber(actor, session, asyncio.Queue(QUEUE_LIMIT), asyncio.get_running_loop())
         with self._lock:
             self._subs.add(sub)
+            if self._idle is None:
+                self._idle = threading.Event()
+                threading.Thread(
+                    target=self._watch, args=(self._idle,), name="ws-recheck", daemon=True
+                ).start()
         return sub
 
     def remove(self, sub: Subscriber) -> None:
         with self._lock:
             self._subs.discard(sub)
+            if not self._subs and self._idle is not None:
+                self._idle.set()
+                self._idle = None
+
+    def _watch(self, idle: threading.Event) -> None:
+        while not idle.wait(self.recheck_s):
+            try:
+                self.recheck()
+            except Exception:  # a database hiccup: the connections stay, the next pass retries
+                log.exception("re-checking WebSocket sessions failed")
+
+    def recheck(self) -> int:
+        """Check every open connection's token in one batch and tell those that no longer hold
+        to close; how many were told."""
+        with self._lock:
+            subs = list(self._subs)
+        if not subs:
+            return 0
+        lapsed = self._lapsed([s.session for s in subs])
+        gone = [s for s in subs if s.session.jti in lapsed]
+        for sub in gone:
+            try:
+                sub.loop.call_soon_threadsafe(sub.lapsed.set)
+            except RuntimeError:  # its loop is closed: the connection is gone
+                self.remove(sub)
+        return len(gone)
 
     def online_users(self) -> set[int]:
         with self._lock:
@@ -93,6 +142,24 @@ class Hub:
             if message is None:
                 message = json.dumps(to_message(event), ensure_ascii=False)
             self._hand(sub, message)
+
+
+def lapsed_sessions(uows: UnitOfWorkFactory, env: Env, sessions: Collection[Claims]) -> set[str]:
+    """The token ids among `sessions` that no longer hold: expired, signed out, or whose user is
+    gone or disabled (what `deps.session_for_token` refuses), in two queries for them all."""
+    now = env.now()
+    current = [s for s in sessions if s.expires_at > now]
+    enabled: set[int] = set()
+    revoked: set[str] = set()
+    if current:
+        with uows(readonly=True) as uow:
+            enabled = uow.users.enabled_among({s.user_id for s in current})
+            revoked = uow.users.revoked_among({s.jti for s in current})
+    return {
+        s.jti
+        for s in sessions
+        if s.expires_at <= now or s.user_id not in enabled or s.jti in revoked
+    }
 
 
 def to_message(event: DomainEvent) -> dict[str, Any]:

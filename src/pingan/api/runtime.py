@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,7 +22,7 @@ from pingan.adapters.db.uow import UnitOfWorkFactory
 from pingan.adapters.mqtt import MqttIngestor
 from pingan.adapters.spatial import GridIndex, from_wkb
 from pingan.adapters.webhook_sender import WebhookSender
-from pingan.api.realtime import Hub
+from pingan.api.realtime import Hub, lapsed_sessions
 from pingan.config import Settings
 from pingan.domain.events import DomainEvent
 from pingan.domain.geo import UnitLevel
@@ -93,7 +94,7 @@ class Runtime:
         env = Env(calendar=load_calendar(uows, settings), locator=locator, clock=clock)
         bus = make_bus(settings)
         relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
-        hub = Hub()
+        hub = Hub(partial(lapsed_sessions, uows, env))
         bus.subscribe("websocket", hub.publish, durable=False)
 
         def notify(event: DomainEvent) -> None:

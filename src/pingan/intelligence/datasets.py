@@ -1,14 +1,13 @@
-"""Reading labelled complaint data from CSV files as people export them: UTF-8 (with or without a
-byte-order mark) or GBK/GB18030, with column names in Chinese or English."""
+"""Reading labelled complaint data from files as people export them (CSV in UTF-8 or GBK, or xlsx:
+`adapters.table_files`), with column names in Chinese or English."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pingan.adapters.table_files import SNIFFED, read_table_file
 from pingan.domain.errors import InvalidInput
 
 # Lower-cased header names tried, in order, when a column is not named on the command line.
@@ -24,43 +23,6 @@ DEPARTMENT_COLUMNS = (
     "department", "dept", "agency", "department_kind", "部门", "承办单位", "处置部门",
     "责任部门", "承办部门", "办理单位",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Table:
-    header: tuple[str, ...]
-    rows: list[list[str]]
-    encoding: str
-
-
-def decode(raw: bytes) -> tuple[str, str]:
-    """The text and the encoding it was in: UTF-8 (BOM or not) first, then GB18030 (⊇ GBK)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030"), "gbk"
-    except UnicodeDecodeError:
-        raise InvalidInput("dataset.encoding") from None
-
-
-def read_table(path: Path) -> Table:
-    text, encoding = decode(path.read_bytes())
-    sample = text[:20_000]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = tuple(h.strip() for h in next(reader))
-    except StopIteration:
-        raise InvalidInput("dataset.empty") from None
-    rows = [r for r in reader if any(cell.strip() for cell in r)]
-    return Table(header, rows, encoding)
 
 
 def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> int | None:
@@ -95,7 +57,7 @@ def read_labelled(
     department: str | None = None,
 ) -> Labelled:
     """Rows with an empty text or category are skipped and counted, never guessed."""
-    table = read_table(path)
+    table = read_table_file(path, delimiters=SNIFFED)
     ti = find_column(table.header, text, TEXT_COLUMNS)
     ci = find_column(table.header, category, CATEGORY_COLUMNS)
     if ti is None or ci is None:
@@ -109,7 +71,7 @@ def read_labelled(
     cats: list[str] = []
     depts: list[str] = []
     skipped = 0
-    for row in table.rows:
+    for _line, row in table.texts():
         t = row[ti].strip() if ti < len(row) else ""
         c = row[ci].strip() if ci < len(row) else ""
         if not t or not c:

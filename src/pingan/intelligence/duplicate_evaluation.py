@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pingan.adapters.table_files import SNIFFED, read_table_file
 from pingan.domain.errors import InvalidInput
 from pingan.domain.geo import Point
 from pingan.domain.similarity import Report, Window, score
-from pingan.intelligence.datasets import read_table
 
 YES = {"1", "yes", "y", "true", "t", "是", "重复", "dup", "duplicate"}
 NO = {"0", "no", "n", "false", "f", "否", "不重复", "distinct", "different"}
@@ -37,7 +37,7 @@ def _time(value: str) -> datetime:
 
 
 def read_pairs(path: Path) -> list[Pair]:
-    table = read_table(path)
+    table = read_table_file(path, delimiters=SNIFFED)
     lowered = [h.lower() for h in table.header]
     label_col = next((c for c in LABEL_COLUMNS if c in lowered), None)
     needed = [f"{f}_{s}" for s in "ab" for f in ("text", "lat", "lon", "time", "category")]
@@ -47,7 +47,7 @@ def read_pairs(path: Path) -> list[Pair]:
     col = {name: lowered.index(name) for name in [*needed, label_col]}
     kind_col = lowered.index("kind") if "kind" in lowered else None
     pairs = []
-    for n, row in enumerate(table.rows, start=2):
+    for n, row in table.texts():
         try:
             cells = {name: row[i].strip() for name, i in col.items()}
             label = cells[label_col].lower()

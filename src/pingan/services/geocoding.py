@@ -72,23 +72,20 @@ _ADMIN_PARTS = (
 def _match_admin(
     uow: UnitOfWork, parsed: ParsedAddress, notes: list[str]
 ) -> tuple[Any | None, str]:
-    """The deepest unit the administrative parts name, walking down from the city."""
+    """The deepest unit the administrative parts name, walking down from the city; each part is
+    looked up among the units below the one found so far, by name."""
     scope = ""
     best = None
-    records: dict[UnitLevel, list[Any]] = {}
     for part, levels in _ADMIN_PARTS:
         wanted = getattr(parsed, part)
         if wanted is None:
             continue
         found = []
-        for level in levels:
-            if level not in records:
-                records[level] = list(uow.units.records("", level, with_geometry=False))
-            for r in records[level]:
-                name = normalise(r.unit.name)
-                named = name == wanted or (part == "community" and name.endswith(wanted))
-                if named and (not scope or r.unit.path.startswith(scope + ".")):
-                    found.append(r)
+        for r in uow.units.named(levels, scope, wanted):
+            name = normalise(r.unit.name)
+            named = name == wanted or (part == "community" and name.endswith(wanted))
+            if named and (not scope or r.unit.path.startswith(scope + ".")):
+                found.append(r)
         if len(found) == 1:
             best = found[0]
             scope = best.unit.path

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pingan.domain.access import SYSTEM_ACTOR, Actor
 from pingan.domain.audit import Action
-from pingan.services.ports import Env, UnitOfWorkFactory
+from pingan.services.ports import Clock, UnitOfWorkFactory
 
 Progress = Callable[[str, int, int], None]  # column, done, total
 
@@ -60,7 +60,7 @@ def key_usage(uows: UnitOfWorkFactory, rotator: Rotator) -> dict[str, Counter[st
 def rotate_keys(
     uows: UnitOfWorkFactory,
     rotator: Rotator,
-    env: Env,
+    clock: Clock,
     *,
     actor: Actor = SYSTEM_ACTOR,
     batch: int = 200,
@@ -94,7 +94,7 @@ def rotate_keys(
         uow.audit.append(
             actor,
             Action.KEYS_ROTATED,
-            env.now(),
+            clock.now(),
             rotator.active,
             {"rewritten": report.rewritten, "columns": report.columns},
         )
@@ -105,7 +105,7 @@ def rotate_keys(
 def reindex(
     uows: UnitOfWorkFactory,
     indexer: Indexer,
-    env: Env,
+    clock: Clock,
     *,
     actor: Actor = SYSTEM_ACTOR,
     batch: int = 200,
@@ -139,6 +139,6 @@ def reindex(
             done += len(rows)
             progress(name, min(done, total), total)
     with uows(actor) as uow:
-        uow.audit.append(actor, Action.KEYS_REINDEXED, env.now(), "index", {"rewritten": changed})
+        uow.audit.append(actor, Action.KEYS_REINDEXED, clock.now(), "index", {"rewritten": changed})
         uow.commit()
     return changed

@@ -112,6 +112,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Clock(Protocol):
+    """What tells the time, for use cases that need nothing else of `Env` (which is one)."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real time, for a one-off command that has no `Env`."""
+
+    def now(self) -> datetime:
+        return utc_now()
+
+
 @dataclass
 class Env:
     """The clock, the working calendar and the grid locator, injected so tests control them."""

@@ -3,6 +3,8 @@ the call log of a case or of a user with the names shown in it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,19 +50,11 @@ class CallRepository:
         return call.id
 
     def get(self, call_id: int, *, for_update: bool = False) -> Call | None:
-        found = self._load(call_id, for_update=for_update)
-        return found[0] if found else None
-
-    def _load(self, call_id: int, *, for_update: bool = False) -> tuple[Call, Any] | None:
-        """The call and its row (which also holds the recording's id)."""
         query = select(calls).where(calls.c.id == call_id)
         if for_update:
             query = query.with_for_update()
         row = self.conn.execute(query).first()
-        if row is None:
-            return None
-        rows = self.conn.execute(select(call_parties).where(call_parties.c.call_id == call_id))
-        return _call(row, rows), row
+        return self._calls([row])[0] if row else None
 
     def save(self, call: Call) -> None:
         self.conn.execute(update(calls).where(calls.c.id == call.id).values(**_call_values(call)))
@@ -74,48 +68,54 @@ class CallRepository:
 
     def live(self) -> list[Call]:
         """Calls still ringing or active, for the ring timer after a restart."""
-        rows = self.conn.execute(select(calls.c.id).where(calls.c.state != CallState.ENDED.value))
-        return [c for (call_id,) in rows if (c := self.get(call_id)) is not None]
+        rows = self.conn.execute(select(calls).where(calls.c.state != CallState.ENDED.value))
+        return self._calls(list(rows))
 
     def log(
         self, *, case_id: int | None = None, user_id: int | None = None, limit: int = 50
     ) -> list[CallView]:
         """Newest first: the calls about a case, or those a user hosted or was invited to."""
-        query = select(calls.c.id).order_by(calls.c.created_at.desc(), calls.c.id.desc())
+        query = select(calls).order_by(calls.c.created_at.desc(), calls.c.id.desc())
         if case_id is not None:
             query = query.where(calls.c.case_id == case_id)
         if user_id is not None:
             mine = select(call_parties.c.call_id).where(call_parties.c.user_id == user_id)
             query = query.where(or_(calls.c.host_id == user_id, calls.c.id.in_(mine)))
-        ids = [r for (r,) in self.conn.execute(query.limit(limit))]
-        return [v for call_id in ids if (v := self.view(call_id)) is not None]
+        return self._views(list(self.conn.execute(query.limit(limit))))
 
     def view(self, call_id: int) -> CallView | None:
-        found = self._load(call_id)
-        if found is None:
-            return None
-        call, row = found
-        people = {
-            r.id: r
-            for r in self.conn.execute(
-                select(users.c.id, users.c.display_name, users.c.role).where(
-                    users.c.id.in_([*call.parties, call.host_id])
+        row = self.conn.execute(select(calls).where(calls.c.id == call_id)).first()
+        return self._views([row])[0] if row else None
+
+    def _calls(self, rows: Sequence[Any]) -> list[Call]:
+        """The calls of these rows, their parties read in one query for all of them."""
+        parties: dict[int, list[Any]] = defaultdict(list)
+        if rows:
+            ids = [r.id for r in rows]
+            for p in self.conn.execute(select(call_parties).where(call_parties.c.call_id.in_(ids))):
+                parties[p.call_id].append(p)
+        return [_call(row, parties[row.id]) for row in rows]
+
+    def _views(self, rows: Sequence[Any]) -> list[CallView]:
+        """The calls of these rows as the log shows them: two queries (parties, then the names of
+        everyone in them) however many calls there are."""
+        found = self._calls(rows)
+        wanted = {c.host_id for c in found} | {u for c in found for u in c.parties}
+        people = (
+            {
+                r.id: r
+                for r in self.conn.execute(
+                    select(users.c.id, users.c.display_name, users.c.role).where(
+                        users.c.id.in_(wanted)
+                    )
                 )
-            )
-        }
-        parties = [
-            PartyView(
-                p.user_id,
-                people[p.user_id].display_name if p.user_id in people else "",
-                people[p.user_id].role if p.user_id in people else "",
-                p.state.value,
-                p.joined_at,
-                p.left_at,
-            )
-            for p in sorted(call.parties.values(), key=lambda p: (p.invited_at, p.user_id))
+            }
+            if wanted
+            else {}
+        )
+        return [
+            _view(call, row.recording_id, people) for call, row in zip(found, rows, strict=True)
         ]
-        host = people.get(call.host_id)
-        return CallView(call, host.display_name if host else "", parties, row.recording_id)
 
     def contact(self, user_id: int) -> Contact | None:
         row = self.conn.execute(select(users).where(users.c.id == user_id)).first()
@@ -153,6 +153,18 @@ def _call_values(call: Call) -> dict[str, Any]:
         "connected_at": call.connected_at,
         "ended_at": call.ended_at,
     }
+
+
+def _view(call: Call, recording_id: int | None, people: dict[int, Any]) -> CallView:
+    def named(user_id: int) -> tuple[str, str]:
+        person = people.get(user_id)
+        return (person.display_name, person.role) if person else ("", "")
+
+    parties = [
+        PartyView(p.user_id, *named(p.user_id), p.state.value, p.joined_at, p.left_at)
+        for p in sorted(call.parties.values(), key=lambda p: (p.invited_at, p.user_id))
+    ]
+    return CallView(call, named(call.host_id)[0], parties, recording_id)
 
 
 def _call(row: Any, party_rows: Any) -> Call:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -43,6 +44,14 @@ class TotpRecord:
     secret_enc: str
     confirmed_at: datetime | None
     last_step: int | None
+
+
+T = TypeVar("T")
+CHUNK = 1000  # values per IN (…), well below what SQLite and PostgreSQL accept
+
+
+def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
 
 
 def _user(row: Any) -> User:
@@ -158,6 +167,28 @@ class UserRepository:
             ).first()
             is not None
         )
+
+    def enabled_among(self, user_ids: Collection[int]) -> set[int]:
+        """Which of these users exist and are not disabled."""
+        found: set[int] = set()
+        for chunk in _chunks(sorted(user_ids)):
+            found.update(
+                self.conn.execute(
+                    select(users.c.id).where(users.c.id.in_(chunk), users.c.disabled.is_(False))
+                ).scalars()
+            )
+        return found
+
+    def revoked_among(self, jtis: Collection[str]) -> set[str]:
+        """Which of these tokens were revoked."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(jtis)):
+            found.update(
+                self.conn.execute(
+                    select(revoked_tokens.c.jti).where(revoked_tokens.c.jti.in_(chunk))
+                ).scalars()
+            )
+        return found
 
     def totp(self, user_id: int) -> TotpRecord | None:
         row = self.conn.execute(select(user_totp).where(user_totp.c.user_id == user_id)).first()

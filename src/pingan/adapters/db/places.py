@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,10 @@ def _record(row: Any) -> UnitRecord:
     return UnitRecord(_unit(row), getattr(row, "geom_wkb", None), bbox, center, row.worker_id)
 
 
+def _escape(char: str) -> str:
+    return "\\" + char if char in "%_\\" else char
+
+
 class UnitRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -83,6 +87,26 @@ class UnitRepository:
             stmt = stmt.where(units.c.level == level.value)
         for row in self.conn.execute(stmt):
             yield _record(row)
+
+    def named(self, levels: Sequence[UnitLevel], scope: str, key: str) -> list[UnitRecord]:
+        """Units of these levels within `scope` (without geometry) whose stored name may read
+        `key` once normalised (`domain.addresses.normalise`): its characters in that order with
+        anything between (what normalising drops: spacing, bracketed notes), a Latin letter or
+        digit matching any one character (it may be stored full-width). A coarse filter, so the
+        database sends the few candidates rather than every unit; callers compare the normalised
+        names themselves."""
+        pattern = "%" + "%".join("_" if c.isascii() and c.isalnum() else _escape(c) for c in key)
+        cols = [c for c in units.c if c.name != "geom_wkb"]
+        stmt = (
+            select(*cols)
+            .where(
+                within(units.c.path, scope),
+                units.c.level.in_([level.value for level in levels]),
+                units.c.name.like(pattern + "%", escape="\\"),
+            )
+            .order_by(units.c.path)
+        )
+        return [_record(row) for row in self.conn.execute(stmt)]
 
     def count(self, level: UnitLevel | None = None) -> int:
         stmt = select(func.count()).select_from(units)

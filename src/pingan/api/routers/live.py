@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pingan.api.deps import ActorDep, RuntimeDep, actor_for_token
+from pingan.api.deps import ActorDep, RuntimeDep, session_for_token
 from pingan.api.errors import ApiError, documented
 from pingan.api.realtime import Subscriber
 from pingan.api.schemas import SummaryOut
@@ -21,16 +21,6 @@ from pingan.domain.access import Actor
 from pingan.domain.sla import CST
 
 router = APIRouter(tags=["live"])
-
-RECHECK_S = 15.0  # how often an open WebSocket re-checks its token (revoked, user disabled)
-
-
-def _still_valid(rt: Any, token: str) -> bool:
-    try:
-        actor_for_token(rt, token)
-    except ApiError:
-        return False
-    return True
 
 
 @router.get(
@@ -56,38 +46,34 @@ async def events(ws: WebSocket, token: str | None = None) -> None:
         if token is None:
             first = await asyncio.wait_for(ws.receive_json(), timeout=10)
             token = str(first.get("token", "")) if isinstance(first, dict) else ""
-        actor = await run_in_threadpool(actor_for_token, rt, token)  # a database read
+        actor, session = await run_in_threadpool(session_for_token, rt, token)  # a database read
     except (ApiError, TimeoutError, ValueError, WebSocketDisconnect):
         await ws.close(code=4401, reason="auth required")
         return
-    sub = rt.hub.add(actor)
+    sub = rt.hub.add(actor, session)
     await ws.send_json(
         {"type": "hello", "jurisdiction": actor.jurisdiction, "role": actor.role.value}
     )
     reader = asyncio.ensure_future(_read(ws, actor, sub, ws.app.state.signalling))
-    loop = asyncio.get_running_loop()
-    checked = loop.time()
+    lapsed = asyncio.ensure_future(sub.lapsed.wait())  # the hub's re-check: signed out since?
     try:
         while not reader.done():
             getter = asyncio.ensure_future(sub.queue.get())
             done, _ = await asyncio.wait(
-                {getter, reader}, return_when=asyncio.FIRST_COMPLETED, timeout=RECHECK_S
+                {getter, reader, lapsed}, return_when=asyncio.FIRST_COMPLETED
             )
             if getter in done:
                 await ws.send_text(getter.result())
             else:
                 getter.cancel()
-                if reader in done:
-                    break
-            if loop.time() - checked >= RECHECK_S:  # signed out or disabled since it opened?
-                checked = loop.time()
-                if not await run_in_threadpool(_still_valid, rt, token):
-                    await ws.close(code=4401, reason="signed out")
-                    break
+            if lapsed in done:
+                await ws.close(code=4401, reason="signed out")
+                break
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         reader.cancel()
+        lapsed.cancel()
         rt.hub.remove(sub)
 
 
