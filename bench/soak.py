@@ -99,6 +99,7 @@ class ClassStats:
 class Plan:
     minutes: float
     scale: float
+    layout: str = "split"
 
     @property
     def seconds(self) -> float:
@@ -128,25 +129,41 @@ def start_broker() -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_server(url: str, media: Path, mqtt_port: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    url: str, media: Path, mqtt_port: int, layout: str
+) -> tuple[list[subprocess.Popen[bytes]], str]:
+    """`one`: the API, relay, SLA clock and MQTT ingestor in one process. `split`: the ingestor
+    in a process of its own (`pingan ingest --no-relay`), as a deployment with a heavy IoT load
+    runs it. The API process comes first in the list."""
     from bench.intake import _port, _wait
 
     port = _port()
-    env = {
-        **os.environ,
-        "PINGAN_DATABASE_URL": url,
-        "PINGAN_MEDIA_DIR": str(media),
-        "PINGAN_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
-        "PINGAN_MQTT_CLIENT_ID": f"soak-{uuid.uuid4().hex[:6]}",
-    }
+    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_MEDIA_DIR": str(media)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    broker = f"mqtt://127.0.0.1:{mqtt_port}"
+    client_id = f"soak-{uuid.uuid4().hex[:6]}"
+    pingan = str(BIN / "pingan")
+    procs = []
+    if layout == "one":
+        env |= {"PINGAN_MQTT_URL": broker, "PINGAN_MQTT_CLIENT_ID": client_id}
+    else:
+        env.pop("PINGAN_MQTT_URL", None)
     log = (OUT / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(BIN / "pingan"), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+    procs.append(
+        subprocess.Popen([pingan, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     )
     base = f"http://127.0.0.1:{port}"
-    _wait(base, proc)
-    return proc, base
+    _wait(base, procs[0])
+    if layout == "split":
+        log = (OUT / "ingest.log").open("wb")
+        cmd = [pingan, "ingest", "--mqtt-url", broker, "--client-id", client_id, "--no-relay"]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=log))
+        deadline = time.monotonic() + 60
+        while b"subscribed" not in (OUT / "ingest.log").read_bytes():
+            if time.monotonic() > deadline or procs[1].poll() is not None:
+                raise RuntimeError(f"the ingestor did not subscribe; see {OUT / 'ingest.log'}")
+            time.sleep(0.2)
+    return procs, base
 
 
 # --- the open-model client ---------------------------------------------------------------------
@@ -359,10 +376,10 @@ def rss_mb(pid: int) -> float:
 class Sampler(threading.Thread):
     """Every 10 s: server RSS, outbox lag and backlog, IoT ingestion lag and readings stored."""
 
-    def __init__(self, url: str, pid: int, t0: float) -> None:
+    def __init__(self, url: str, pids: list[int], t0: float) -> None:
         super().__init__(name="soak-sampler", daemon=True)
         self.url = url
-        self.pid = pid
+        self.pids = pids  # the API first, then the ingestor when it runs apart
         self.t0 = t0
         self.samples: list[dict[str, Any]] = []
         self.stop = threading.Event()
@@ -383,7 +400,8 @@ class Sampler(threading.Thread):
             self.samples.append(
                 {
                     "t_s": round(time.monotonic() - self.t0, 1),
-                    "rss_mb": round(rss_mb(self.pid), 1),
+                    "rss_mb": round(rss_mb(self.pids[0]), 1),
+                    "ingest_rss_mb": round(rss_mb(self.pids[1]), 1) if len(self.pids) > 1 else None,
                     "outbox_backlog": int(backlog),
                     "outbox_lag_s": round((now - _utc(oldest)).total_seconds(), 2)
                     if oldest
@@ -399,13 +417,15 @@ def _utc(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def slope_mb_per_min(samples: list[dict[str, Any]], seconds: float) -> float | None:
-    """Least-squares slope of RSS over the last two thirds of the run."""
-    tail = [s for s in samples if s["t_s"] >= seconds / 3]
+def slope_mb_per_min(
+    samples: list[dict[str, Any]], seconds: float, key: str = "rss_mb"
+) -> float | None:
+    """Least-squares slope of a process's RSS over the last two thirds of the run."""
+    tail = [s for s in samples if s["t_s"] >= seconds / 3 and s.get(key) is not None]
     if len(tail) < 3:
         return None
     xs = [s["t_s"] / 60 for s in tail]
-    ys = [s["rss_mb"] for s in tail]
+    ys = [s[key] for s in tail]
     return round(statistics.linear_regression(xs, ys).slope, 3)
 
 
@@ -434,8 +454,12 @@ async def drive(soak: Soak, plan: Plan) -> None:
 
 def main() -> int:
     plan = Plan(
-        float(os.environ.get("SOAK_MINUTES", "30")), float(os.environ.get("SOAK_SCALE", "1"))
+        float(os.environ.get("SOAK_MINUTES", "30")),
+        float(os.environ.get("SOAK_SCALE", "1")),
+        os.environ.get("SOAK_LAYOUT", "split"),
     )
+    if plan.layout not in ("one", "split"):
+        raise SystemExit("SOAK_LAYOUT is one or split")
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from tests.conftest import PG_ADMIN_URL, fresh_database_url
@@ -444,16 +468,18 @@ def main() -> int:
     url, drop = fresh_database_url("postgres", str(OUT), PG_ADMIN_URL)
     media = Path(tempfile.mkdtemp(prefix="pingan-soak-media-"))
     broker, mqtt_port = start_broker()
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
-        console.print(f"soak: {plan.minutes} min at scale {plan.scale} on {url}")
+        console.print(
+            f"soak: {plan.minutes} min at scale {plan.scale}, layout {plan.layout}, on {url}"
+        )
         grids, devices, handlers = prepare_database(url, DEVICES)
-        server, base = start_server(url, media, mqtt_port)
+        servers, base = start_server(url, media, mqtt_port, plan.layout)
         tokens = sign_in(base, [OPERATOR, CITIZEN, *handlers])
         soak = Soak(plan, base, tokens, grids)
         iot = IotPublisher(plan, mqtt_port, devices)
         t0 = time.monotonic()
-        sampler = Sampler(url, server.pid, t0)
+        sampler = Sampler(url, [p.pid for p in servers], t0)
         sampler.start()
         iot.t0 = t0
         iot.start()
@@ -469,7 +495,7 @@ def main() -> int:
         sampler.join(timeout=30)
         result = report(plan, soak, iot, sampler)
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=15)
         broker.terminate()
@@ -499,11 +525,15 @@ def report(plan: Plan, soak: Soak, iot: IotPublisher, sampler: Sampler) -> dict[
         ),
         "minutes": plan.minutes,
         "scale": plan.scale,
+        "layout": plan.layout,
         "planned_rates_per_s": {k: v * plan.scale for k, v in RATES.items()},
         "burst": {"from_s": burst[0], "to_s": burst[1], "rate_per_s": BURST_RATE * plan.scale},
         "classes": classes,
         "samples": samples,
         "rss_slope_mb_per_min_last_two_thirds": slope_mb_per_min(samples, seconds),
+        "ingest_rss_slope_mb_per_min_last_two_thirds": slope_mb_per_min(
+            samples, seconds, "ingest_rss_mb"
+        ),
         "outbox_lag_max_s": max((s["outbox_lag_s"] for s in samples), default=None),
         # while readings are being published (afterwards "now − newest" only measures idleness)
         "iot_lag_max_s": max(
@@ -511,7 +541,9 @@ def report(plan: Plan, soak: Soak, iot: IotPublisher, sampler: Sampler) -> dict[
         ),
         "readings_published": published,
     }
-    table = Table(title=f"Soak: {plan.minutes:g} min, scale {plan.scale:g}, PostgreSQL")
+    table = Table(
+        title=f"Soak: {plan.minutes:g} min, scale {plan.scale:g}, {plan.layout}, PostgreSQL"
+    )
     for col in (
         "class",
         "planned/s",
@@ -538,7 +570,7 @@ def report(plan: Plan, soak: Soak, iot: IotPublisher, sampler: Sampler) -> dict[
         )
     console.print(table)
     console.print(
-        f"server RSS {samples[0]['rss_mb'] if samples else '?'} → "
+        f"API RSS {samples[0]['rss_mb'] if samples else '?'} → "
         f"{samples[-1]['rss_mb'] if samples else '?'} MB, "
         f"slope over the last 2/3: {result['rss_slope_mb_per_min_last_two_thirds']} MB/min; "
         f"outbox lag max {result['outbox_lag_max_s']} s; IoT lag max {result['iot_lag_max_s']} s; "
@@ -570,7 +602,9 @@ def chart(result: dict[str, Any], soak: Soak, path: Path) -> None:
     a.legend()
     samples = result["samples"]
     ts = [s["t_s"] for s in samples]
-    b.plot(ts, [s["rss_mb"] for s in samples], label="server RSS MB")
+    b.plot(ts, [s["rss_mb"] for s in samples], label="API RSS MB")
+    if samples and samples[0].get("ingest_rss_mb") is not None:
+        b.plot(ts, [s["ingest_rss_mb"] for s in samples], label="ingestor RSS MB")
     b.set_ylabel("MB")
     b.legend()
     c.plot(ts, [s["outbox_lag_s"] for s in samples], label="outbox lag s")
@@ -585,7 +619,8 @@ def chart(result: dict[str, Any], soak: Soak, path: Path) -> None:
     for ax in (a, b, c):
         ax.axvspan(burst["from_s"], burst["to_s"], color="orange", alpha=0.15)
     fig.suptitle(
-        f"Pingan soak — {result['minutes']:g} min, scale {result['scale']:g} (orange: IoT burst)"
+        f"Pingan soak — {result['minutes']:g} min, scale {result['scale']:g}, "
+        f"{result['layout']} (orange: IoT burst)"
     )
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -623,6 +623,12 @@ def ingest(
     url: UrlOpt = None,
     mqtt_url: Annotated[str, typer.Option(help="broker URL")] = "mqtt://127.0.0.1:1883",
     client_id: str = "pingan-ingest",
+    relay: Annotated[
+        bool,
+        typer.Option(
+            help="also deliver the outbox from here (off when `serve` or `worker relay` runs)"
+        ),
+    ] = True,
 ) -> None:
     """Consume IoT telemetry and camera events from MQTT until stopped (Ctrl-C)."""
     import signal
@@ -635,7 +641,8 @@ def ingest(
     settings.mqtt_client_id = client_id
     rt = Runtime.build(settings)
     ingestor = make_ingestor(rt)
-    rt.relay.start()
+    if relay:
+        rt.relay.start()
     ingestor.start()
     if ingestor.connected.wait(30):
         console.print(f"subscribed to {mqtt_url} as {client_id}")
@@ -652,7 +659,8 @@ def ingest(
         pass
     finally:
         ingestor.stop()
-        rt.relay.stop()
+        if relay:
+            rt.relay.stop()
 
 
 @app.command()
