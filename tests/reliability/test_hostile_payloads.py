@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
@@ -31,6 +33,7 @@ from pingan.domain.errors import DomainError
 from pingan.services.devices import register
 from pingan.services.open311 import create_api_key
 from tests.integration.conftest import World
+from tests.reliability.conftest import budget
 
 DEEP = 10_000
 
@@ -414,6 +417,53 @@ def test_open311_form_text_percent_encoded_as_utf8_is_kept_exactly(
     with world.rt.uows(readonly=True) as uow:
         case = uow.cases.get_by_tracking_no(r.json()[0]["service_request_id"])
     assert case is not None and case.description == text
+
+
+OPEN311_FIELDS = (
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "description",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "device_id",
+    "account_id",
+    "media_url",
+    "attribute[urgency]",
+    "jurisdiction_id",
+)
+form_text = st.text(max_size=40) | st.sampled_from(["", "NaN", "1e400", "-0", "30.75", "E0102"])
+
+
+@settings(
+    max_examples=budget("FUZZ_EXAMPLES", 25),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    fields=st.dictionaries(st.sampled_from(OPEN311_FIELDS), form_text, max_size=6),
+    drop=st.lists(st.sampled_from(["service_code", "lat", "long", "description"]), max_size=2),
+)
+def test_any_open311_form_files_a_case_or_is_refused_in_the_georeport_shape(
+    world: World, open311_key: str, fields: dict[str, str], drop: list[str]
+) -> None:
+    """Any value in any field, required ones missing: a case, or a GeoReport error (a list of
+    {code, description}) with nothing filed; never a server error."""
+    form = {k: v for k, v in _form(world, open311_key, **fields).items() if k not in drop}
+    before = _case_count(world)
+    r = world.client().post("/open311/v2/requests.json", data=form)
+    if r.status_code == 200:
+        assert r.json()[0]["service_request_id"]
+        assert _case_count(world) == before + 1
+        return
+    assert r.status_code in (400, 403, 404), (r.status_code, r.text[:300])
+    error = r.json()[0]
+    assert error["code"] == r.status_code and error["description"]
+    assert _case_count(world) == before
 
 
 def _case_count(world: World) -> int:

@@ -3,6 +3,7 @@ domain error carrying a stable code — never another exception."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pingan.adapters.address_files import read_addresses
 from pingan.adapters.calendar import read_calendar_file
+from pingan.adapters.case_files import read_case_sheet
 from pingan.adapters.device_files import read_devices
 from pingan.adapters.spatial import parse_geojson_units
+from pingan.adapters.table_files import read_table
 from pingan.domain.errors import DomainError
 from pingan.domain.geo import CRS
 from pingan.services.evidence import safe_filename, sniff
 from pingan.services.telemetry import Incoming, parse
+from tests.reliability.conftest import budget
 
+ALL = list(HealthCheck)
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 json_values = st.recursive(
@@ -140,3 +146,79 @@ def test_device_files_in_any_encoding_are_read_or_refused_with_a_code(
         read_devices(path)
     except DomainError as exc:
         assert exc.code.startswith("import.")
+
+
+# --- spreadsheets brought in by operators: historic cases, devices, addresses, training data ---
+
+TABLE_NAMES = st.sampled_from(["cases.csv", "cases.xlsx", "地址.CSV", "history.txt"])
+
+
+@settings(max_examples=budget("FUZZ_EXAMPLES", 60), deadline=None, suppress_health_check=ALL)
+@given(raw=st.binary(max_size=400), name=TABLE_NAMES, sniffed=st.booleans())
+def test_table_files_in_any_bytes_are_read_or_refused_with_a_code(
+    raw: bytes, name: str, sniffed: bool
+) -> None:
+    try:
+        table = read_table(raw, name, delimiters=",\t;|" if sniffed else ",")
+    except DomainError as exc:
+        assert exc.code.startswith("import."), exc.code
+        return
+    assert all(line >= 1 for line, _ in table.rows)
+
+
+def _workbook(cells: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in cells:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+printable = st.characters(exclude_categories=("Cc", "Cs"))  # what a worksheet can hold
+cell = (
+    st.none()
+    | st.text(printable, max_size=8)
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False)
+)
+
+
+@settings(max_examples=budget("FUZZ_EXAMPLES", 30), deadline=None, suppress_health_check=ALL)
+@given(
+    cells=st.lists(st.lists(cell, max_size=4), max_size=4),
+    cut=st.integers(0, 4000),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(1, 255)), max_size=4),
+)
+def test_damaged_workbooks_are_read_or_refused_with_a_code(
+    cells: list[list[Any]], cut: int, flips: list[tuple[int, int]]
+) -> None:
+    """A real workbook, truncated and with bytes flipped: what openpyxl raises on the way (while
+    opening it or reading its rows) must come out as a named refusal, never as a crash."""
+    data = bytearray(_workbook(cells))
+    for at, xor in flips:
+        data[at % len(data)] ^= xor
+    damaged = bytes(data[: max(4, len(data) - cut)])
+    try:
+        read_case_sheet(damaged, "cases.xlsx")
+    except DomainError as exc:
+        assert exc.code.startswith("import."), exc.code
+
+
+@settings(max_examples=budget("FUZZ_EXAMPLES", 40), deadline=None, suppress_health_check=ALL)
+@given(raw=st.binary(max_size=300), name=st.sampled_from(["addresses.csv", "addresses.xlsx"]))
+def test_address_files_are_read_or_refused_with_a_code(
+    raw: bytes, name: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("addr") / name
+    path.write_bytes(b"address,lng,lat\n" + raw if name.endswith(".csv") else raw)
+    try:
+        _rows, errors = read_addresses(path)
+    except DomainError as exc:
+        assert exc.code.startswith(("import.", "dataset.")), exc.code
+        return
+    assert all(isinstance(code, str) and code for _n, _text, code in errors)

@@ -65,6 +65,44 @@ def test_phone_numbers_are_normalised_and_masked() -> None:
         normalise_phone("12345")
 
 
+def test_full_width_digits_are_the_same_number_and_other_scripts_digits_are_refused() -> None:
+    # Chinese input methods type full-width digits; the stored number (and its blind index) must
+    # be the one typed in ASCII.
+    assert normalise_phone("１３８００１３８０００") == "13800138000"
+    assert normalise_phone("＋８６ 138 0013 8000") == "13800138000"
+    assert normalise_identity_number("１１０１０５１９４９１２３１００２Ｘ") == SAMPLE_ID
+    arabic_indic = "١٣٨٠٠١٣٨٠٠٠"  # 13800138000 in Arabic-Indic digits: \d, but not ASCII
+    with pytest.raises(InvalidInput):
+        normalise_phone("13" + arabic_indic[2:])
+    first17 = "٣٣٠٤٠٢١٩٩٠٠١٠١١٢٣"
+    with pytest.raises(InvalidInput) as refused:
+        normalise_identity_number(first17 + check_character(first17))
+    assert refused.value.code == "identity.format"
+
+
+@given(st.text(max_size=30))
+def test_any_text_is_a_normalised_ascii_phone_or_refused(text: str) -> None:
+    try:
+        phone = normalise_phone(text)
+    except InvalidInput as exc:
+        assert exc.code == "phone.format"
+        return
+    assert phone.isascii() and phone.isdigit() and 10 <= len(phone) <= 12
+    assert normalise_phone(phone) == phone
+
+
+@given(st.text(max_size=24) | st.text(alphabet="0123456789xX１２３ Ｘ", min_size=17, max_size=20))
+def test_any_text_is_a_valid_identity_number_or_refused_with_a_reason(text: str) -> None:
+    try:
+        number = normalise_identity_number(text)
+    except InvalidInput as exc:
+        assert exc.code in {"identity.format", "identity.checksum", "identity.birth_date"}
+        return
+    assert number.isascii() and len(number) == 18
+    assert check_character(number[:17]) == number[17]
+    assert normalise_identity_number(number) == number
+
+
 def _keyring(active: str = "k1", **extra: bytes) -> Keyring:
     keys = {"k1": b"\x01" * 32, **extra}
     return Keyring(keys, active, b"\x09" * 32)

@@ -8,6 +8,7 @@ digits starting with 1. Masked forms keep just enough to recognise a record on a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +16,17 @@ from pingan.domain.errors import InvalidInput
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID = re.compile(r"^\d{17}[\dX]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0[1-9]\d{1,2}[2-9]\d{6,7}$")  # area code 0xx(x), then 7–8 digits
+# ASCII digits only: `\d` alone would also take Arabic-Indic or Devanagari digits, which then
+# would not match the same number's blind index.
+_ID = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_LANDLINE = re.compile(r"^0[1-9]\d{1,2}[2-9]\d{6,7}$", re.ASCII)  # area code, then 7–8 digits
+
+
+def _half_width(value: str) -> str:
+    """Full-width digits, X and + (１３８…, as Chinese input methods type them) become ASCII, so
+    the same number is stored and looked up alike however it was typed."""
+    return unicodedata.normalize("NFKC", value)
 
 
 def check_character(first17: str) -> str:
@@ -26,7 +35,7 @@ def check_character(first17: str) -> str:
 
 def normalise_identity_number(value: str) -> str:
     """Upper-case, stripped and valid (checksum and birth date), or InvalidInput."""
-    number = value.strip().upper()
+    number = _half_width(value).strip().upper()
     if not _ID.match(number):
         raise InvalidInput("identity.format")
     if check_character(number[:17]) != number[17]:
@@ -43,7 +52,7 @@ def normalise_identity_number(value: str) -> str:
 def normalise_phone(value: str) -> str:
     """A mainland mobile or fixed-line number (with its area code) without spaces, dashes or
     +86, or InvalidInput. Hotline callers ring from both."""
-    digits = re.sub(r"[\s\-()]", "", value.strip())
+    digits = re.sub(r"[\s\-()]", "", _half_width(value).strip())
     if digits.startswith(("+86", "0086")):
         digits = digits.removeprefix("+86").removeprefix("0086")
         if not digits.startswith("1"):
