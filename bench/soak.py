@@ -10,7 +10,8 @@ instant is counted as *not attempted in time* instead of being sent late.
 Reports per class: attempted vs achieved rate, p50/p95/p99 latency, errors by status; the server's
 RSS every 10 s and its slope over the last two thirds; outbox lag (age of the oldest undelivered
 event) and IoT ingestion lag (now − newest stored reading). Writes `var/soak/soak.json` and
-`var/soak/soak.png`.
+`var/soak/soak.png`. `SOAK_LAYOUT=split` (default) runs the MQTT ingestor as a process of its own
+beside the API; `one` runs it inside the API process.
 
     SOAK_MINUTES=3 SOAK_SCALE=0.5 .venv/bin/python -m bench.soak
 """
@@ -318,6 +319,12 @@ class IotPublisher(multiprocessing.Process):
         return (BURST_RATE if start <= t < end else RATES["iot"]) * self.plan.scale
 
     def run(self) -> None:
+        try:
+            self._publish()
+        finally:  # the parent waits for these counts: send them even when publishing failed
+            self._result.put(self.stats)
+
+    def _publish(self) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -359,7 +366,6 @@ class IotPublisher(multiprocessing.Process):
             time.sleep(0.01)
         client.loop_stop()
         client.disconnect()
-        self._result.put(self.stats)
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -497,7 +503,11 @@ def main() -> int:
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=15)
+        for server in servers:
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
         broker.terminate()
         broker.wait(timeout=5)
         drop()  # type: ignore[operator]

@@ -606,7 +606,7 @@ def audit_verify(url: UrlOpt = None) -> None:
     from pingan.adapters.db.uow import UnitOfWorkFactory
 
     engine = make_engine(_settings(url).database_url)
-    with UnitOfWorkFactory(engine)(readonly=True) as uow:
+    with UnitOfWorkFactory(engine)(snapshot=True) as uow:  # chain and head as of one moment
         checked, broken = uow.audit.verify()
     engine.dispose()
     if broken is not None:

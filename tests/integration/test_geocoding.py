@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pingan.adapters.spreadsheet import workbook
 from pingan.cli import app
 from pingan.demo.addresses import generate_addresses
-from pingan.domain.addresses import parse_address
+from pingan.domain.addresses import normalise, parse_address
 from pingan.domain.geo import UnitLevel
 from pingan.services.geocoding import geocode as geocode_in
 from tests.integration.conftest import CITY, World
@@ -123,6 +123,7 @@ def test_an_import_with_a_bad_row_stores_nothing(world: World, tmp_path: Path) -
         ("城南（老城）社区", "城南社区"),  # a bracketed note inside the name
         ("新 丰 社区", "新丰社区"),  # spacing
         ("第３社区（模拟）", "第3社区"),  # a full-width digit
+        ("Ａ－1社区", "A-1社区"),  # a full-width letter and dash
     ],
 )
 def test_a_community_stored_with_notes_spaces_or_full_width_digits_is_still_named(
@@ -131,7 +132,7 @@ def test_a_community_stored_with_notes_spaces_or_full_width_digits_is_still_name
     """Units are narrowed by name in the database before their normalised names are compared;
     the narrowing must not lose a name that only matches once normalised."""
     town = world.town(town_index=1).unit
-    code = f"{town.code}9{len(stored)}"
+    code = f"{town.code}9{sum(map(ord, stored)) % 100:02d}"
     lng, lat = world.grids(town_index=1)[0].lng, world.grids(town_index=1)[0].lat
     with world.rt.uows() as uow:  # never committed: the world keeps its tree
         uow.units.insert_many(
@@ -152,3 +153,34 @@ def test_a_community_stored_with_notes_spaces_or_full_width_digits_is_still_name
         found = geocode_in(uow, f"{town.name}{written}", world.rt.env)
     assert found.level == "community" and found.unit is not None
     assert found.unit.code == code and found.unit.name == stored
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["十号桥社区", "一百号社区", "⑫号社区", "Ａ－1社区", "第３社区（模拟）", "新 丰 社区"],
+)
+def test_the_name_filter_keeps_every_name_that_normalises_to_the_key(
+    world: World, stored: str
+) -> None:
+    """Normalising may turn one stored character into two (十 → 10) or an ASCII one (⑫ → 12,
+    － → -): the database's coarse filter must still return the unit for the normalised key."""
+    town = world.town(town_index=1).unit
+    code = f"{town.code}8{sum(map(ord, stored)) % 100:02d}"
+    with world.rt.uows() as uow:  # never committed: the world keeps its tree
+        uow.units.insert_many(
+            [
+                {
+                    "code": code,
+                    "path": f"{town.path}.{code}",
+                    "parent_code": town.code,
+                    "level": UnitLevel.COMMUNITY.value,
+                    "name": stored,
+                    "name_en": "",
+                    "generated": False,
+                    "center_lng": 120.7,
+                    "center_lat": 30.7,
+                }
+            ]
+        )
+        found = uow.units.named([UnitLevel.COMMUNITY], town.path, normalise(stored))
+    assert code in {r.unit.code for r in found}

@@ -58,6 +58,7 @@ class WebhookSender:
         self._swept_at = 0.0
         self._transport = transport
         self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-post")
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -79,7 +80,6 @@ class WebhookSender:
         outcome = {"delivered": 0, "pending": 0, "dead": 0}
         if not leased:
             return outcome
-        self._open_client()
         # posts run side by side, so one slow receiver does not hold up every other department
         attempts = list(self._pool.map(self._attempt, leased))
         with self.uows(SYSTEM_ACTOR) as uow:
@@ -87,17 +87,19 @@ class WebhookSender:
                 outcome[status] = outcome.get(status, 0) + 1
         return outcome
 
-    def _open_client(self) -> None:
-        """Made when the first delivery is due, before the posts fan out over the pool."""
-        if self._client is None:
-            import httpx
+    def _open_client(self) -> httpx.Client:
+        """Made when the first delivery is due, not at start-up (most API processes never post)."""
+        with self._client_lock:
+            if self._client is None:
+                import httpx
 
-            self._client = httpx.Client(
-                timeout=self.timeout_s,
-                follow_redirects=False,
-                transport=self._transport,
-                headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
-            )
+                self._client = httpx.Client(
+                    timeout=self.timeout_s,
+                    follow_redirects=False,
+                    transport=self._transport,
+                    headers={"User-Agent": f"Pingan-Webhooks/{__version__}"},
+                )
+            return self._client
 
     def _attempt(self, leased: tuple[Any, Any]) -> webhooks.Attempt:
         delivery, sub = leased
@@ -124,9 +126,9 @@ class WebhookSender:
         }
         import httpx
 
-        assert self._client is not None, "opened by run_once"
+        client = self._open_client()
         try:
-            response = self._client.post(url, content=raw, headers=headers)
+            response = client.post(url, content=raw, headers=headers)
         except httpx.HTTPError as exc:
             return False, None, f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= response.status_code < 300:
@@ -154,8 +156,9 @@ class WebhookSender:
         if self._thread:
             self._thread.join(timeout=self.timeout_s + 5)
         self._pool.shutdown(wait=True)
-        if self._client is not None:
-            self._client.close()
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

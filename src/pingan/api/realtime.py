@@ -2,8 +2,8 @@
 check is the same rule the repositories apply, evaluated on the event's routing fields.
 
 An open connection's token is checked again every `RECHECK_S` seconds, for all connections at once
-(`Hub.recheck`, two queries however many are open): one signed out, expired or whose user was
-disabled since it opened is told to close.
+(`Hub.recheck`, two queries per thousand open connections): one signed out, expired or whose user
+was disabled since it opened is told to close.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class Hub:
 
 def lapsed_sessions(uows: UnitOfWorkFactory, env: Env, sessions: Collection[Claims]) -> set[str]:
     """The token ids among `sessions` that no longer hold: expired, signed out, or whose user is
-    gone or disabled (what `deps.session_for_token` refuses), in two queries for them all."""
+    gone or disabled (what `deps.session_for_token` refuses), two queries per thousand of them."""
     now = env.now()
     current = [s for s in sessions if s.expires_at > now]
     enabled: set[int] = set()

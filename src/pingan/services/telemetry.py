@@ -67,12 +67,12 @@ class FloodGate:
         self.burst = burst
         self._tokens: dict[str, tuple[float, float]] = {}
 
-    def allow(self, device_id: str, now_s: float) -> bool:
-        """`now_s` is the reading's own time; one delivered late (older than the last) earns no
+    def allow(self, device_id: str, at_s: float) -> bool:
+        """`at_s` is the reading's own time; one delivered late (older than the last) earns no
         tokens and costs one, instead of draining the bucket by the time it goes back."""
-        tokens, last = self._tokens.get(device_id, (self.burst, now_s))
-        tokens = min(self.burst, tokens + max(0.0, now_s - last) * self.rate)
-        latest = max(last, now_s)
+        tokens, last = self._tokens.get(device_id, (self.burst, at_s))
+        tokens = min(self.burst, tokens + max(0.0, at_s - last) * self.rate)
+        latest = max(last, at_s)
         if tokens < 1.0:
             self._tokens[device_id] = (tokens, latest)
             return False

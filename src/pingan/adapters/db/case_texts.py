@@ -30,7 +30,11 @@ class CaseTextRepository:
         self.conn = conn
 
     def labelled(self, states_excluded: tuple[str, ...] = ("rejected",)) -> Iterator[CaseText]:
-        """Every case not rejected as out of scope, oldest first, streamed in batches."""
+        """Every case not rejected as out of scope, oldest first, streamed in batches through a
+        server-side cursor, which PostgreSQL opens only inside a transaction: read it in a
+        `snapshot` unit of work (a plain reader runs in autocommit there)."""
+        if self.conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            raise RuntimeError("the case history streams: read it with uows(snapshot=True)")
         query = (
             select(cases.c.title, cases.c.description, cases.c.category_code, departments.c.kind)
             .select_from(cases.outerjoin(departments, cases.c.department_id == departments.c.id))

@@ -15,18 +15,39 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 READONLY = "pingan_readonly"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE")
+
+
+class ReadOnlyWrite(RuntimeError):
+    """A statement that changes data was sent through a reader's connection."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, **kwargs)
-    if parsed.drivername == "postgresql":
-        url = str(parsed.set(drivername="postgresql+psycopg"))
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+        engine = _sqlite_engine(url, **kwargs)
+    else:
+        if parsed.drivername == "postgresql":
+            url = str(parsed.set(drivername="postgresql+psycopg"))
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    _refuse_writes_in_readers(engine)
+    return engine
+
+
+def _refuse_writes_in_readers(engine: Engine) -> None:
+    """A reader on PostgreSQL has no transaction to roll back (it runs in autocommit), and on
+    SQLite its writes would be dropped silently: either way a write there is a bug, so it is
+    refused before it reaches the database, alike on both."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if conn.get_execution_options().get(READONLY) and statement.lstrip()[:8].upper().startswith(
+            _WRITES
+        ):
+            raise ReadOnlyWrite(statement.split(None, 3)[:3])
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

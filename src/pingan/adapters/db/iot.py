@@ -115,9 +115,10 @@ class DeviceRepository:
         newer = (devices.c.id == bindparam("b_id")) & (
             devices.c.last_seen_at.is_(None) | (devices.c.last_seen_at < at)
         )
-        events = [{"b_id": d, "b_at": t} for d, (t, m) in last.items() if m is None]
+        ordered = sorted(last.items())  # rows locked in one order: two ingests never deadlock
+        events = [{"b_id": d, "b_at": t} for d, (t, m) in ordered if m is None]
         readings_ = [
-            {"b_id": d, "b_at": t, "b_metrics": m} for d, (t, m) in last.items() if m is not None
+            {"b_id": d, "b_at": t, "b_metrics": m} for d, (t, m) in ordered if m is not None
         ]
         if events:
             self.conn.execute(update(devices).where(newer).values(last_seen_at=at), events)

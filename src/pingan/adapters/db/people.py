@@ -154,8 +154,8 @@ class UserRepository:
             )
 
     def signed_in(self, user_id: int, jti: str) -> User | None:
-        """The user a token names, or None when the token was revoked: one query, since every
-        authenticated request asks it."""
+        """The user a token names, or None when there is no such user or the token was revoked:
+        one query, since every authenticated request asks it."""
         revoked = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti).exists()
         row = self.conn.execute(select(users).where(users.c.id == user_id, ~revoked)).first()
         return _user(row) if row else None

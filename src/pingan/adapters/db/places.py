@@ -90,12 +90,13 @@ class UnitRepository:
 
     def named(self, levels: Sequence[UnitLevel], scope: str, key: str) -> list[UnitRecord]:
         """Units of these levels within `scope` (without geometry) whose stored name may read
-        `key` once normalised (`domain.addresses.normalise`): its characters in that order with
-        anything between (what normalising drops: spacing, bracketed notes), a Latin letter or
-        digit matching any one character (it may be stored full-width). A coarse filter, so the
-        database sends the few candidates rather than every unit; callers compare the normalised
-        names themselves."""
-        pattern = "%" + "%".join("_" if c.isascii() and c.isalnum() else _escape(c) for c in key)
+        `key` once normalised (`domain.addresses.normalise`): its non-ASCII characters in that
+        order with anything between. Everything ASCII in a key may have been something else when
+        stored (full-width letters and signs, 十 or ⑫ for digits, bracketed notes dropped), so
+        only the characters normalising keeps as they are narrow the search. A coarse filter, so
+        the database sends the few candidates rather than every unit; callers compare the
+        normalised names themselves."""
+        pattern = "%" + "%".join(_escape(c) for c in key if not c.isascii())
         cols = [c for c in units.c if c.name != "geom_wkb"]
         stmt = (
             select(*cols)

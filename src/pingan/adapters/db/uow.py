@@ -1,7 +1,9 @@
 """The unit of work: one database transaction, its repositories, and the events it will publish.
 
 Events collected from aggregates are written to the outbox inside the same transaction just before
-commit, so a change and the news of it are stored together or not at all.
+commit, so a change and the news of it are stored together or not at all. A reader (`readonly`)
+cannot commit or write; on PostgreSQL it runs without a transaction (see `_read_options`) unless
+it asks for a `snapshot`.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from pingan.domain.events import DomainEvent
 
 
 class SqlUnitOfWork:
-    """`with uows(actor) as uow: ...; uow.commit()`; leaving without commit rolls back."""
+    """`with uows(actor) as uow: ...; uow.commit()`; leaving a writer without commit rolls back."""
 
     cases: CaseRepository
     units: UnitRepository
@@ -192,9 +194,10 @@ class SqlUnitOfWork:
 def _read_options(engine: Engine, snapshot: bool) -> dict[str, Any]:
     """PostgreSQL reads run in autocommit: at READ COMMITTED each statement takes its own
     snapshot inside a transaction too, so BEGIN and ROLLBACK were two round trips that bought
-    nothing. A `snapshot` read (a long one, streamed through a server-side cursor) gets one
-    REPEATABLE READ transaction instead. SQLite keeps its deferred transaction: it is local, and
-    already one snapshot for the whole read."""
+    nothing. A `snapshot` reader gets a REPEATABLE READ transaction instead: for reads whose
+    statements must agree with each other (the audit chain and its head) and for server-side
+    cursors, which PostgreSQL opens only inside a transaction. SQLite keeps its deferred
+    transaction: it is local, and already one snapshot for the whole read."""
     if is_sqlite(engine):
         return {READONLY: True}
     if snapshot:

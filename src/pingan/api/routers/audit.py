@@ -49,7 +49,7 @@ def list_entries(
 @router.get("/verify", response_model=AuditVerifyOut, summary="Walk the hash chain")
 def verify(rt: RuntimeDep, actor: ActorDep) -> AuditVerifyOut:
     _require_auditor(actor)
-    with rt.uows(readonly=True) as uow:
+    with rt.uows(snapshot=True) as uow:  # the chain and its head as of one moment
         checked, broken = uow.audit.verify()
     return AuditVerifyOut(
         ok=broken is None,
