@@ -9,7 +9,6 @@ from pathlib import Path
 from pingan.adapters.table_files import SNIFFED, read_table_file
 from pingan.domain.errors import DomainError, InvalidInput
 from pingan.domain.geo import CRS, to_wgs84
-from pingan.intelligence.datasets import find_column
 from pingan.services.geocoding import AddressRow
 
 
@@ -18,10 +17,10 @@ def read_addresses(
 ) -> tuple[list[AddressRow], list[tuple[int, str, str]]]:
     """The rows, converted to WGS-84, and the rows that could not be read (row, text, code)."""
     table = read_table_file(path, delimiters=SNIFFED)
-    ti = find_column(table.header, None, ("address", "full_text", "地址", "详细地址", "门牌地址"))
-    xi = find_column(table.header, None, ("lng", "lon", "longitude", "x", "经度"))
-    yi = find_column(table.header, None, ("lat", "latitude", "y", "纬度"))
-    ci = find_column(table.header, None, ("crs", "坐标系"))
+    ti = table.column(None, ("address", "full_text", "地址", "详细地址", "门牌地址"))
+    xi = table.column(None, ("lng", "lon", "longitude", "x", "经度"))
+    yi = table.column(None, ("lat", "latitude", "y", "纬度"))
+    ci = table.column(None, ("crs", "坐标系"))
     if ti is None or xi is None or yi is None:
         raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
     rows: list[AddressRow] = []

@@ -44,6 +44,19 @@ class Table:
             for line, cells in self.rows
         ]
 
+    def column(self, wanted: str | None, candidates: Sequence[str]) -> int | None:
+        """The index of the column named `wanted` (refused when absent), else of the first
+        header that is one of the common `candidates`, compared case-insensitively."""
+        lowered = [h.strip().lower() for h in self.header]
+        if wanted is not None:
+            if wanted.lower() in lowered:
+                return lowered.index(wanted.lower())
+            raise InvalidInput("dataset.no_column", column=wanted, columns=", ".join(self.header))
+        for name in candidates:
+            if name in lowered:
+                return lowered.index(name)
+        return None
+
     def texts(self) -> list[tuple[int, list[str]]]:
         """Each row with its cells as text, an empty cell as ''."""
         return [(line, ["" if v is None else str(v) for v in cells]) for line, cells in self.rows]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,19 +22,6 @@ DEPARTMENT_COLUMNS = (
     "department", "dept", "agency", "department_kind", "部门", "承办单位", "处置部门",
     "责任部门", "承办部门", "办理单位",
 )  # fmt: skip
-
-
-def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> int | None:
-    """The index of the named column, else the first header matching a common name."""
-    lowered = [h.strip().lower() for h in header]
-    if wanted is not None:
-        if wanted.lower() in lowered:
-            return lowered.index(wanted.lower())
-        raise InvalidInput("dataset.no_column", column=wanted, columns=", ".join(header))
-    for name in candidates:
-        if name in lowered:
-            return lowered.index(name)
-    return None
 
 
 @dataclass(frozen=True)
@@ -58,13 +44,13 @@ def read_labelled(
 ) -> Labelled:
     """Rows with an empty text or category are skipped and counted, never guessed."""
     table = read_table_file(path, delimiters=SNIFFED)
-    ti = find_column(table.header, text, TEXT_COLUMNS)
-    ci = find_column(table.header, category, CATEGORY_COLUMNS)
+    ti = table.column(text, TEXT_COLUMNS)
+    ci = table.column(category, CATEGORY_COLUMNS)
     if ti is None or ci is None:
         raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
     if ti == ci:
         raise InvalidInput("dataset.columns_unknown", columns=", ".join(table.header))
-    di = find_column(table.header, department, DEPARTMENT_COLUMNS)
+    di = table.column(department, DEPARTMENT_COLUMNS)
     if di in (ti, ci):
         di = None
     texts: list[str] = []
