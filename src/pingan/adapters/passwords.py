@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
-# Verified against when the user does not exist, so timing does not reveal which usernames exist.
-_DUMMY = HASHER.hash("pingan-timing-equaliser")
+
+@cache
+def _dummy() -> str:
+    """Verified against when the user does not exist, so timing does not reveal which usernames
+    exist; hashed on first use rather than at import (a hash is tens of ms of every start-up)."""
+    return HASHER.hash("pingan-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -17,6 +23,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return HASHER.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
