@@ -117,6 +117,22 @@ def test_an_import_with_a_bad_row_stores_nothing(world: World, tmp_path: Path) -
     assert geocode(world, "坏例子路1号")["level"] is None
 
 
+def _add_community(uow: Any, town: Any, code: str, name: str, at: tuple[float, float]) -> None:
+    """A community under `town`, inside the caller's uncommitted unit of work."""
+    row = {
+        "code": code,
+        "path": f"{town.path}.{code}",
+        "parent_code": town.code,
+        "level": UnitLevel.COMMUNITY.value,
+        "name": name,
+        "name_en": "",
+        "generated": False,
+        "center_lng": at[0],
+        "center_lat": at[1],
+    }
+    uow.units.insert_many([row])
+
+
 @pytest.mark.parametrize(
     ("stored", "written"),
     [
@@ -135,21 +151,7 @@ def test_a_community_stored_with_notes_spaces_or_full_width_digits_is_still_name
     code = f"{town.code}9{sum(map(ord, stored)) % 100:02d}"
     lng, lat = world.grids(town_index=1)[0].lng, world.grids(town_index=1)[0].lat
     with world.rt.uows() as uow:  # never committed: the world keeps its tree
-        uow.units.insert_many(
-            [
-                {
-                    "code": code,
-                    "path": f"{town.path}.{code}",
-                    "parent_code": town.code,
-                    "level": UnitLevel.COMMUNITY.value,
-                    "name": stored,
-                    "name_en": "",
-                    "generated": False,
-                    "center_lng": lng,
-                    "center_lat": lat,
-                }
-            ]
-        )
+        _add_community(uow, town, code, stored, (lng, lat))
         found = geocode_in(uow, f"{town.name}{written}", world.rt.env)
     assert found.level == "community" and found.unit is not None
     assert found.unit.code == code and found.unit.name == stored
@@ -167,20 +169,6 @@ def test_the_name_filter_keeps_every_name_that_normalises_to_the_key(
     town = world.town(town_index=1).unit
     code = f"{town.code}8{sum(map(ord, stored)) % 100:02d}"
     with world.rt.uows() as uow:  # never committed: the world keeps its tree
-        uow.units.insert_many(
-            [
-                {
-                    "code": code,
-                    "path": f"{town.path}.{code}",
-                    "parent_code": town.code,
-                    "level": UnitLevel.COMMUNITY.value,
-                    "name": stored,
-                    "name_en": "",
-                    "generated": False,
-                    "center_lng": 120.7,
-                    "center_lat": 30.7,
-                }
-            ]
-        )
+        _add_community(uow, town, code, stored, (120.7, 30.7))
         found = uow.units.named([UnitLevel.COMMUNITY], town.path, normalise(stored))
     assert code in {r.unit.code for r in found}
