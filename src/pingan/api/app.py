@@ -128,6 +128,7 @@ def create_app(
             yield
         finally:
             signalling.stop()
+            rt.hub.close()
             if run_workers:
                 rt.stop_workers()
 

@@ -4,6 +4,11 @@ check is the same rule the repositories apply, evaluated on the event's routing 
 An open connection's token is checked again every `RECHECK_S` seconds, for all connections at once
 (`Hub.recheck`, two queries per thousand open connections): one signed out, expired or whose user
 was disabled since it opened is told to close.
+
+With several API processes (`Hub.share`), a message for one user or one place goes out on the
+bus's broadcast channel and each process hands it to the connections it holds, so a commander
+connected to one process can ring a grid worker connected to another; each process also tells
+the others every `PRESENCE_S` seconds who is connected to it, so everyone sees who is online.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import asyncio
 import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +26,14 @@ from typing import Any
 from pingan.adapters.tokens import Claims
 from pingan.domain.access import CENTRE_ROLES, Actor, can_read_case
 from pingan.domain.events import DomainEvent
-from pingan.services.ports import Env, UnitOfWorkFactory
+from pingan.services.ports import Broadcast, Env, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 PRIVATE_FIELDS = ("reporter_id",)
 QUEUE_LIMIT = 1000
 RECHECK_S = 15.0
+PRESENCE_S = 5.0  # how often a process tells the others who is connected to it
 
 # The token ids among open sessions that no longer hold.
 SessionCheck = Callable[[Collection[Claims]], set[str]]
@@ -54,6 +62,47 @@ class Hub:
         self._lapsed = lapsed
         self.recheck_s = recheck_s
         self._idle: threading.Event | None = None  # set when the last connection is gone
+        self._channel: Broadcast | None = None
+        self.node = uuid.uuid4().hex[:12]
+        self._elsewhere: dict[str, tuple[frozenset[int], float]] = {}  # node → users, until
+        self._closed = threading.Event()
+
+    def share(self, channel: Broadcast) -> None:
+        """Reach the connections other API processes hold, through `channel`."""
+        self._channel = channel
+        channel.on_broadcast(self._receive)
+        threading.Thread(target=self._announce_presence, name="ws-presence", daemon=True).start()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _announce_presence(self) -> None:
+        while not self._closed.wait(PRESENCE_S):
+            self._tell_presence()
+
+    def _tell_presence(self) -> None:
+        if self._channel is None:
+            return
+        with self._lock:
+            users = sorted({s.actor.user_id for s in self._subs})
+        try:
+            self._channel.broadcast({"k": "presence", "node": self.node, "users": users})
+        except Exception:  # the broker is away: the next beat tries again
+            log.warning("could not announce presence", exc_info=True)
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        """A broadcast from any process, this one included."""
+        kind = message.get("k")
+        if kind == "user":
+            self._deliver_to_user(int(message["to"]), json.dumps(message["m"], ensure_ascii=False))
+        elif kind == "seen":
+            self._deliver_where_seen(
+                str(message["path"]), json.dumps(message["m"], ensure_ascii=False)
+            )
+        elif kind == "presence" and message.get("node") != self.node:
+            users = frozenset(int(u) for u in message.get("users", []))
+            with self._lock:
+                self._elsewhere[str(message["node"])] = (users, time.monotonic() + 3 * PRESENCE_S)
 
     def add(self, actor: Actor, session: Claims) -> Subscriber:
         """Register a connection (from its event loop); the first one starts the re-checks."""
@@ -65,6 +114,7 @@ class Hub:
                 threading.Thread(
                     target=self._watch, args=(self._idle,), name="ws-recheck", daemon=True
                 ).start()
+        self._tell_presence()
         return sub
 
     def remove(self, sub: Subscriber) -> None:
@@ -73,6 +123,7 @@ class Hub:
             if not self._subs and self._idle is not None:
                 self._idle.set()
                 self._idle = None
+        self._tell_presence()
 
     def _watch(self, idle: threading.Event) -> None:
         while not idle.wait(self.recheck_s):
@@ -98,25 +149,39 @@ class Hub:
         return len(gone)
 
     def online_users(self) -> set[int]:
+        """Connected to this process, or to another one that said so within 3 beats."""
+        now = time.monotonic()
         with self._lock:
-            return {s.actor.user_id for s in self._subs}
+            here = {s.actor.user_id for s in self._subs}
+            elsewhere = [users for users, until in self._elsewhere.values() if until > now]
+        return here.union(*elsewhere)
 
     @property
     def size(self) -> int:
         return len(self._subs)
 
-    def send_to_user(self, user_id: int, message: dict[str, Any]) -> int:
-        """Hand a message to every open connection of one user (any thread); how many got it."""
-        text = json.dumps(message, ensure_ascii=False)
+    def send_to_user(self, user_id: int, message: dict[str, Any]) -> None:
+        """Hand a message to every open connection of one user, in whichever process (any
+        thread)."""
+        if self._channel is not None:
+            self._channel.broadcast({"k": "user", "to": user_id, "m": message})
+        else:
+            self._deliver_to_user(user_id, json.dumps(message, ensure_ascii=False))
+
+    def send_where_seen(self, path: str, message: dict[str, Any]) -> None:
+        """Hand a message to the centre connections whose jurisdiction covers `path`."""
+        if self._channel is not None:
+            self._channel.broadcast({"k": "seen", "path": path, "m": message})
+        else:
+            self._deliver_where_seen(path, json.dumps(message, ensure_ascii=False))
+
+    def _deliver_to_user(self, user_id: int, text: str) -> None:
         with self._lock:
             subs = [s for s in self._subs if s.actor.user_id == user_id]
         for sub in subs:
             self._hand(sub, text)
-        return len(subs)
 
-    def send_where_seen(self, path: str, message: dict[str, Any]) -> None:
-        """Hand a message to the centre connections whose jurisdiction covers `path`."""
-        text = json.dumps(message, ensure_ascii=False)
+    def _deliver_where_seen(self, path: str, text: str) -> None:
         with self._lock:
             subs = [s for s in self._subs if s.actor.role in CENTRE_ROLES and s.actor.sees(path)]
         for sub in subs:

@@ -96,6 +96,8 @@ class Runtime:
         relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
         hub = Hub(partial(lapsed_sessions, uows, env))
         bus.subscribe("websocket", hub.publish, durable=False)
+        if not isinstance(bus, InProcessBus):  # other API processes may hold the other end
+            hub.share(bus)
 
         def notify(event: DomainEvent) -> None:
             notifications.handle(uows, env, event)

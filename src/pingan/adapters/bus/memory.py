@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from pingan.domain.events import DomainEvent
 from pingan.services.ports import DeliveryFailed
@@ -19,6 +20,15 @@ log = logging.getLogger(__name__)
 class InProcessBus:
     def __init__(self) -> None:
         self._handlers: list[tuple[str, Callable[[DomainEvent], None]]] = []
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """One process is the whole cluster: hand the message to its own listeners."""
+        for listener in self._listeners:
+            listener(message)
+
+    def on_broadcast(self, handler: Callable[[dict[str, Any]], None]) -> None:
+        self._listeners.append(handler)
 
     def subscribe(
         self, consumer: str, handler: Callable[[DomainEvent], None], *, durable: bool = True
@@ -38,3 +48,4 @@ class InProcessBus:
 
     def close(self) -> None:
         self._handlers.clear()
+        self._listeners.clear()

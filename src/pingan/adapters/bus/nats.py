@@ -90,6 +90,8 @@ class JetStreamBus:
         self.ack_wait_s = ack_wait_s
         self.stream = stream
         self.prefix = subject_prefix
+        # plain NATS, outside the stream's subjects: nothing of it is stored
+        self.direct_subject = f"_pingan.direct.{stream}"
         self.timeout_s = timeout_s
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats-bus", daemon=True)
@@ -206,6 +208,23 @@ class JetStreamBus:
                     await msg.nak(delay=REDELIVERY_DELAY_S)
                     continue
                 await msg.ack_sync()
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """Publish to every process listening (itself included); fire and forget."""
+        data = json.dumps(message, ensure_ascii=False, default=str).encode()
+        client = self._nc
+        if client is not None and not self._closing:
+            asyncio.run_coroutine_threadsafe(client.publish(self.direct_subject, data), self._loop)
+
+    def on_broadcast(self, handler: Callable[[dict[str, Any]], None]) -> None:
+        async def deliver(msg: Any) -> None:
+            try:
+                handler(json.loads(msg.data))
+            except Exception:  # one bad message must not stop the subscription
+                log.exception("broadcast handler failed on %r", msg.data[:200])
+
+        assert self._nc is not None, "connected in __init__"
+        self._run(self._nc.subscribe(self.direct_subject, cb=deliver))
 
     def delete_stream(self) -> None:
         """Remove the stream and its consumers (tests and resets only)."""
