@@ -11,7 +11,8 @@ Reports per class: attempted vs achieved rate, p50/p95/p99 latency, errors by st
 RSS every 10 s and its slope over the last two thirds; outbox lag (age of the oldest undelivered
 event) and IoT ingestion lag (now − newest stored reading). Writes `var/soak/soak.json` and
 `var/soak/soak.png`. `SOAK_LAYOUT=split` (default) runs the MQTT ingestor as a process of its own
-beside the API; `one` runs it inside the API process.
+beside the API; `one` runs it inside the API process. `SOAK_API_PROCESSES=N` runs N API processes
+on the NATS bus, with the relay and the SLA clock as workers of their own.
 
     SOAK_MINUTES=3 SOAK_SCALE=0.5 .venv/bin/python -m bench.soak
 """
@@ -19,6 +20,7 @@ beside the API; `one` runs it inside the API process.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
@@ -53,6 +55,7 @@ BURST_RATE = 2500.0
 BURST_S = 60.0
 DEVICES = 1000  # the server lets each device 5 readings/s: 2,500/s needs 500 at least
 PASSWORD = "Pingan@2019"
+NATS_URL = "nats://127.0.0.1:4222"
 OPERATOR = "op.330400"
 CITIZEN = "citizen01"
 console = Console(width=150)
@@ -101,6 +104,7 @@ class Plan:
     minutes: float
     scale: float
     layout: str = "split"
+    api_processes: int = 1
 
     @property
     def seconds(self) -> float:
@@ -131,49 +135,71 @@ def start_broker() -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_server(
-    url: str, media: Path, mqtt_port: int, layout: str
-) -> tuple[list[subprocess.Popen[bytes]], str]:
+    url: str, media: Path, mqtt_port: int, plan: Plan
+) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     """`one`: the API, relay, SLA clock and MQTT ingestor in one process. `split`: the ingestor
     in a process of its own (`pingan ingest --no-relay`), as a deployment with a heavy IoT load
-    runs it. The API process comes first in the list."""
+    runs it. With `api_processes` > 1 the API processes run without workers, beside one
+    `pingan worker relay` and one `pingan worker sla`, all on the NATS bus, as several stateless
+    API processes behind a load balancer do. The first API process comes first in the list, the
+    ingestor second; returns the processes and the API base URLs."""
     from bench.intake import _port, _wait
 
-    port = _port()
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_MEDIA_DIR": str(media)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PINGAN_MQTT_URL", None)
     broker = f"mqtt://127.0.0.1:{mqtt_port}"
     client_id = f"soak-{uuid.uuid4().hex[:6]}"
     pingan = str(BIN / "pingan")
-    procs = []
-    if layout == "one":
+    several = plan.api_processes > 1
+    if plan.layout == "one":
         env |= {"PINGAN_MQTT_URL": broker, "PINGAN_MQTT_CLIENT_ID": client_id}
-    else:
-        env.pop("PINGAN_MQTT_URL", None)
-    log = (OUT / "server.log").open("wb")
-    procs.append(
-        subprocess.Popen([pingan, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-    )
-    base = f"http://127.0.0.1:{port}"
-    _wait(base, procs[0])
-    if layout == "split":
-        log = (OUT / "ingest.log").open("wb")
-        cmd = [pingan, "ingest", "--mqtt-url", broker, "--client-id", client_id, "--no-relay"]
-        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=log))
-        deadline = time.monotonic() + 60
-        while b"subscribed" not in (OUT / "ingest.log").read_bytes():
-            if time.monotonic() > deadline or procs[1].poll() is not None:
-                raise RuntimeError(f"the ingestor did not subscribe; see {OUT / 'ingest.log'}")
-            time.sleep(0.2)
-    return procs, base
+    if several:
+        env |= {"PINGAN_BUS_URL": NATS_URL, "PINGAN_BUS_STREAM": f"SOAK{uuid.uuid4().hex[:8]}"}
+    procs: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
+
+    def launch(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        log = (OUT / f"{name}.log").open("wb")
+        procs.append(subprocess.Popen([pingan, *cmd], env=env, stdout=log, stderr=log))
+        return procs[-1]
+
+    def serve() -> None:
+        port = _port()
+        extra = ["--no-workers"] if several else []
+        proc = launch(f"api{len(bases)}", ["serve", "--port", str(port), *extra])
+        bases.append(f"http://127.0.0.1:{port}")
+        _wait(bases[-1], proc)
+
+    serve()
+    if plan.layout == "split":
+        launch("ingest", ["ingest", "--mqtt-url", broker, "--client-id", client_id, "--no-relay"])
+        _wait_for_line(OUT / "ingest.log", b"subscribed", procs[-1])
+    for _ in range(plan.api_processes - 1):
+        serve()
+    if several:
+        for kind in ("relay", "sla"):
+            _wait_for_line(OUT / f"{kind}.log", b"ready", launch(kind, ["worker", kind]))
+    return procs, bases
+
+
+def _wait_for_line(log: Path, line: bytes, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while line not in log.read_bytes():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} did not start; see {log}")
+        time.sleep(0.2)
 
 
 # --- the open-model client ---------------------------------------------------------------------
 
 
 class Soak:
-    def __init__(self, plan: Plan, base: str, tokens: dict[str, str], grids: list[Any]) -> None:
+    def __init__(
+        self, plan: Plan, bases: list[str], tokens: dict[str, str], grids: list[Any]
+    ) -> None:
         self.plan = plan
-        self.base = base
+        self.bases = itertools.cycle(bases)  # round robin, as a load balancer spreads them
         self.tokens = tokens
         self.grids = grids
         self.stats: dict[str, ClassStats] = defaultdict(ClassStats)
@@ -183,6 +209,9 @@ class Soak:
         self.closed = False
         self.t0 = 0.0
         self.rng = random.Random(7)
+
+    def url(self, path: str) -> str:
+        return next(self.bases) + path
 
     def header(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -249,7 +278,7 @@ class Soak:
         lng, lat = self.rng.choice(self.grids)
         body = {"category_code": "E0102", "title": key, "lng": lng, "lat": lat}
         headers = {**self.header(CITIZEN), "Idempotency-Key": key}
-        async with http.post("/api/v1/cases", json=body, headers=headers) as r:
+        async with http.post(self.url("/api/v1/cases"), json=body, headers=headers) as r:
             if r.status == 201:
                 case = await r.json()
                 self.known.append(case["id"])
@@ -271,7 +300,7 @@ class Soak:
             action, user, body = "return", f"h.{case['department_id']}", {"reason": "轮转 / rotate"}
         headers = {**self.header(user), "If-Match": f'"{case["version"]}"'}
         async with http.post(
-            f"/api/v1/cases/{case['id']}/actions/{action}", json=body, headers=headers
+            self.url(f"/api/v1/cases/{case['id']}/actions/{action}"), json=body, headers=headers
         ) as r:
             status = r.status
             moved = await r.json() if status == 200 else None
@@ -279,7 +308,7 @@ class Soak:
             self.ready.append(moved)
         elif status in (409, 412):  # learn the case's present state, use it again later
             async with http.get(
-                f"/api/v1/cases/{case['id']}", headers=self.header(OPERATOR)
+                self.url(f"/api/v1/cases/{case['id']}"), headers=self.header(OPERATOR)
             ) as fresh:
                 self.ready.append(await fresh.json() if fresh.status == 200 else case)
         else:
@@ -291,7 +320,7 @@ class Soak:
             url = f"/api/v1/cases/{self.rng.choice(self.known)}"
         else:
             url = "/api/v1/cases?limit=20"
-        async with http.get(url, headers=self.header(OPERATOR)) as r:
+        async with http.get(self.url(url), headers=self.header(OPERATOR)) as r:
             await r.read()
             return r.status
 
@@ -450,7 +479,7 @@ def sign_in(base: str, users: list[str]) -> dict[str, str]:
 async def drive(soak: Soak, plan: Plan) -> None:
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(soak.base, connector=connector, timeout=timeout) as http:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         # Warm up: cases for the transitions to work on (not measured).
         for _ in range(100):
             await soak.create(http)
@@ -463,6 +492,7 @@ def main() -> int:
         float(os.environ.get("SOAK_MINUTES", "30")),
         float(os.environ.get("SOAK_SCALE", "1")),
         os.environ.get("SOAK_LAYOUT", "split"),
+        int(os.environ.get("SOAK_API_PROCESSES", "1")),
     )
     if plan.layout not in ("one", "split"):
         raise SystemExit("SOAK_LAYOUT is one or split")
@@ -480,9 +510,9 @@ def main() -> int:
             f"soak: {plan.minutes} min at scale {plan.scale}, layout {plan.layout}, on {url}"
         )
         grids, devices, handlers = prepare_database(url, DEVICES)
-        servers, base = start_server(url, media, mqtt_port, plan.layout)
-        tokens = sign_in(base, [OPERATOR, CITIZEN, *handlers])
-        soak = Soak(plan, base, tokens, grids)
+        servers, bases = start_server(url, media, mqtt_port, plan)
+        tokens = sign_in(bases[0], [OPERATOR, CITIZEN, *handlers])
+        soak = Soak(plan, bases, tokens, grids)
         iot = IotPublisher(plan, mqtt_port, devices)
         t0 = time.monotonic()
         sampler = Sampler(url, [p.pid for p in servers], t0)
@@ -536,6 +566,7 @@ def report(plan: Plan, soak: Soak, iot: IotPublisher, sampler: Sampler) -> dict[
         "minutes": plan.minutes,
         "scale": plan.scale,
         "layout": plan.layout,
+        "api_processes": plan.api_processes,
         "planned_rates_per_s": {k: v * plan.scale for k, v in RATES.items()},
         "burst": {"from_s": burst[0], "to_s": burst[1], "rate_per_s": BURST_RATE * plan.scale},
         "classes": classes,
@@ -552,7 +583,8 @@ def report(plan: Plan, soak: Soak, iot: IotPublisher, sampler: Sampler) -> dict[
         "readings_published": published,
     }
     table = Table(
-        title=f"Soak: {plan.minutes:g} min, scale {plan.scale:g}, {plan.layout}, PostgreSQL"
+        title=f"Soak: {plan.minutes:g} min, scale {plan.scale:g}, {plan.layout}, "
+        f"{plan.api_processes} API process(es), PostgreSQL"
     )
     for col in (
         "class",

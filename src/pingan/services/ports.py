@@ -75,6 +75,7 @@ class EventBus(Protocol):
     `DeliveryFailed` otherwise, so the relay keeps it in the outbox. A durable consumer resumes
     where it left off after a restart; a non-durable one (per-process, e.g. browser push) sees only
     what arrives while it is subscribed. Delivery is at least once: consumers are idempotent.
+    It is also the `Broadcast` channel between API processes.
     """
 
     def publish(self, event: DomainEvent) -> None: ...
