@@ -136,13 +136,13 @@ def start_broker() -> tuple[subprocess.Popen[bytes], int]:
 
 def start_server(
     url: str, media: Path, mqtt_port: int, plan: Plan
-) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+) -> tuple[list[subprocess.Popen[bytes]], list[str], str | None]:
     """`one`: the API, relay, SLA clock and MQTT ingestor in one process. `split`: the ingestor
     in a process of its own (`pingan ingest --no-relay`), as a deployment with a heavy IoT load
     runs it. With `api_processes` > 1 the API processes run without workers, beside one
     `pingan worker relay` and one `pingan worker sla`, all on the NATS bus, as several stateless
     API processes behind a load balancer do. The first API process comes first in the list, the
-    ingestor second; returns the processes and the API base URLs."""
+    ingestor second; returns the processes, the API base URLs and the bus stream made for them."""
     from bench.intake import _port, _wait
 
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_MEDIA_DIR": str(media)}
@@ -152,10 +152,15 @@ def start_server(
     client_id = f"soak-{uuid.uuid4().hex[:6]}"
     pingan = str(BIN / "pingan")
     several = plan.api_processes > 1
+    stream = f"SOAK{uuid.uuid4().hex[:8].upper()}" if several else None
     if plan.layout == "one":
         env |= {"PINGAN_MQTT_URL": broker, "PINGAN_MQTT_CLIENT_ID": client_id}
-    if several:
-        env |= {"PINGAN_BUS_URL": NATS_URL, "PINGAN_BUS_STREAM": f"SOAK{uuid.uuid4().hex[:8]}"}
+    if stream is not None:
+        env |= {
+            "PINGAN_BUS_URL": NATS_URL,
+            "PINGAN_BUS_STREAM": stream,
+            "PINGAN_BUS_SUBJECTS": f"{stream.lower()}.events",
+        }
     procs: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
 
@@ -180,7 +185,16 @@ def start_server(
     if several:
         for kind in ("relay", "sla"):
             _wait_for_line(OUT / f"{kind}.log", b"ready", launch(kind, ["worker", kind]))
-    return procs, bases
+    return procs, bases, stream
+
+
+def _drop_stream(stream: str) -> None:
+    """The soak's own JetStream stream, removed with its events once the run is over."""
+    from pingan.adapters.bus.nats import JetStreamBus
+
+    bus = JetStreamBus(NATS_URL, stream=stream, subject_prefix=f"{stream.lower()}.events")
+    bus.delete_stream()
+    bus.close()
 
 
 def _wait_for_line(log: Path, line: bytes, proc: subprocess.Popen[bytes]) -> None:
@@ -505,12 +519,13 @@ def main() -> int:
     media = Path(tempfile.mkdtemp(prefix="pingan-soak-media-"))
     broker, mqtt_port = start_broker()
     servers: list[subprocess.Popen[bytes]] = []
+    stream: str | None = None
     try:
         console.print(
             f"soak: {plan.minutes} min at scale {plan.scale}, layout {plan.layout}, on {url}"
         )
         grids, devices, handlers = prepare_database(url, DEVICES)
-        servers, bases = start_server(url, media, mqtt_port, plan)
+        servers, bases, stream = start_server(url, media, mqtt_port, plan)
         tokens = sign_in(bases[0], [OPERATOR, CITIZEN, *handlers])
         soak = Soak(plan, bases, tokens, grids)
         iot = IotPublisher(plan, mqtt_port, devices)
@@ -541,6 +556,8 @@ def main() -> int:
         broker.terminate()
         broker.wait(timeout=5)
         drop()  # type: ignore[operator]
+        if stream is not None:
+            _drop_stream(stream)
     (OUT / "soak.json").write_text(json.dumps(result, indent=1))
     chart(result, soak, OUT / "soak.png")
     console.print(f"wrote {OUT / 'soak.json'} and {OUT / 'soak.png'}")

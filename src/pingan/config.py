@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         description="memory:// (in-process, the default) or nats://host:4222 (NATS JetStream)",
     )
     bus_stream: str = "PINGAN_EVENTS"
+    bus_subjects: str = Field(
+        default="pingan.events",
+        description="subject prefix of the JetStream stream; two streams must not share one",
+    )
     mqtt_url: str | None = Field(
         default=None,
         description="mqtt://host:1883 or mqtts://host:8883; when set, `serve` ingests IoT messages",

@@ -203,7 +203,13 @@ def test_an_event_whose_consumer_died_before_acking_is_delivered_again(
 def test_the_api_runtime_runs_its_consumers_over_jetstream(
     world: World, stream: str, nats_server: str
 ) -> None:
-    settings = world.rt.settings.model_copy(update={"bus_url": NATS_URL, "bus_stream": stream})
+    settings = world.rt.settings.model_copy(
+        update={
+            "bus_url": NATS_URL,
+            "bus_stream": stream,
+            "bus_subjects": f"{stream.lower()}.events",
+        }
+    )
     rt = Runtime.build(settings, world.clock)
     try:
         operator = world.client(f"op.{world.town().unit.code}")

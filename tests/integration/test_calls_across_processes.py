@@ -27,7 +27,10 @@ NATS_URL = "nats://127.0.0.1:4222"
 def two_processes(world: World) -> Iterator[tuple[Runtime, Runtime]]:
     require_service("NATS JetStream", 4222, "PINGAN_REQUIRE_NATS")
     stream = f"T{uuid.uuid4().hex[:10].upper()}"
-    settings = world.rt.settings.model_copy(update={"bus_url": NATS_URL, "bus_stream": stream})
+    subjects = f"{stream.lower()}.events"  # a stream of its own: no other stream's subjects
+    settings = world.rt.settings.model_copy(
+        update={"bus_url": NATS_URL, "bus_stream": stream, "bus_subjects": subjects}
+    )
     runtimes = (Runtime.build(settings, world.clock), Runtime.build(settings, world.clock))
     try:
         yield runtimes
@@ -36,7 +39,7 @@ def two_processes(world: World) -> Iterator[tuple[Runtime, Runtime]]:
             rt.hub.close()
             rt.bus.close()
             rt.engine.dispose()
-        cleanup = JetStreamBus(NATS_URL, stream=stream)
+        cleanup = JetStreamBus(NATS_URL, stream=stream, subject_prefix=subjects)
         cleanup.delete_stream()
         cleanup.close()
 

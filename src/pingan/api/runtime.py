@@ -194,7 +194,9 @@ def make_bus(settings: Settings) -> EventBus:
     if settings.bus_url.startswith(("nats://", "tls://")):
         from pingan.adapters.bus.nats import JetStreamBus
 
-        return JetStreamBus(settings.bus_url, stream=settings.bus_stream)
+        return JetStreamBus(
+            settings.bus_url, stream=settings.bus_stream, subject_prefix=settings.bus_subjects
+        )
     return InProcessBus()
 
 
