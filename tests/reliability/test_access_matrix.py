@@ -7,9 +7,9 @@ grids that hold cases and of a sibling grid; department handlers of both county 
 offices and of an unrelated office; the city administrator and auditor; three citizens. In three
 towns (two siblings in one county, one in the other) a case waits in each state of the loop, and
 one each suspended, in rework, rejected, evaluated and merged; one case is escalated to the
-county and one, twice, to the city, which has no centre above it. Every mismatch is collected and reported at once, with the count of checks made.
-The last test takes one permitted action per case, so everything before it sees the cases as
-built.
+county and one, twice, to the city, which has no centre above it. Every mismatch is collected
+and reported at once, with the count of checks made. The last test takes one permitted action
+per case, so everything before it sees the cases as built.
 """
 
 from __future__ import annotations
