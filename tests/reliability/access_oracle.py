@@ -99,26 +99,36 @@ def _related(p: Person, c: CaseFacts, relation: str) -> bool:
     return p.user_id == c.reporter_id
 
 
-def action_status(p: Person, c: CaseFacts, action: str) -> int:
+def has_parent_centre(c: CaseFacts) -> bool:
+    """architecture.md: "Escalation moves ownership to the parent unit" — which a case the city
+    owns (the root of the tree) lacks; docs/api.md: escalating such a case is 409."""
+    return "." in c.owner_path
+
+
+def action_status(p: Person, c: CaseFacts, action: str, carrying: bool = False) -> int:
     """The answer to an action sent with an empty body: 404 when the case is not yours to read
     (docs/api.md: out-of-scope cases are not revealed), 409 when the state does not allow it, 403
     when your role or relation does not; else 422 for an action that must carry fields (you may,
-    but must carry them — nothing changes) and 200 for one that needs none (it is taken)."""
+    but must carry them — nothing changes) and 200 for one that needs none (it is taken).
+    `carrying`: sent with the fields it must carry, so a permitted one is 200 — except escalation
+    of a case whose owner has no parent centre, which the case cannot take (409, like a state
+    that does not allow it)."""
     if not reads_case(p, c):
         return 404
     if c.state not in ACTIONS[action][0]:
         return 409
     if not any(p.role == role and _related(p, c, rel) for role, rel in ACTIONS[action][1]):
         return 403
-    return 422 if action in NEEDS_FIELDS else 200
+    if action == "escalate" and carrying and not has_parent_centre(c):
+        return 409
+    return 422 if action in NEEDS_FIELDS and not carrying else 200
 
 
 def allowed_actions(p: Person, c: CaseFacts) -> set[str]:
-    """docs/api.md: "each case lists the actions its reader may take now in `allowed_actions`".
-    Escalation also needs a parent centre to move ownership to (architecture.md: "Escalation
-    moves ownership to the parent unit"), which a case the city owns lacks."""
-    permitted = {a for a in ACTIONS if action_status(p, c, a) in (200, 422)}
-    return permitted - {"escalate"} if "." not in c.owner_path else permitted
+    """docs/api.md: "each case lists the actions its reader may take now in `allowed_actions`":
+    those it would take with their fields carried — so no escalation where the owner has no
+    parent centre."""
+    return {a for a in ACTIONS if action_status(p, c, a, carrying=True) == 200}
 
 
 def state_after(c: CaseFacts, action: str) -> str:

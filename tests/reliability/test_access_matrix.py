@@ -6,9 +6,10 @@ commanders and operators of the city, both counties and every town; the grid wor
 grids that hold cases and of a sibling grid; department handlers of both county urban-management
 offices and of an unrelated office; the city administrator and auditor; three citizens. In three
 towns (two siblings in one county, one in the other) a case waits in each state of the loop, and
-one suspended. Every mismatch is collected and reported at once, with the count of checks made.
-The last test takes one permitted action per case, so everything before it sees the cases as
-built.
+one each suspended, in rework, rejected, evaluated and merged; one case is escalated to the
+county and one, twice, to the city, which has no centre above it. Every mismatch is collected
+and reported at once, with the count of checks made. The last test takes one permitted action
+per case, so everything before it sees the cases as built.
 """
 
 from __future__ import annotations
@@ -38,17 +39,19 @@ from tests.reliability import access_oracle as oracle
 from tests.reliability.conftest import budget
 
 MARKER = "矩阵核查"  # in every matrix case's title, for the search checks
-# the loop's states, and a case suspended while dispatched (so resume has something to act on)
-STATES = (
-    "reported",
-    "filed",
-    "dispatched",
-    "accepted",
-    "handled",
-    "verified",
-    "closed",
-    "suspended",
-)
+# the loop's states; then a case suspended while dispatched (so resume has something to act on),
+# one sent back to rework by a failed verification, one rejected, one evaluated after closing and
+# one merged into the town's reported case: every state a case can stand in
+LOOP = ("reported", "filed", "dispatched", "accepted", "handled", "verified", "closed")
+STATES = (*LOOP, "suspended", "rework", "rejected", "evaluated", "merged")
+# the loop state each off-loop case is walked to before the action that leaves it there
+VIA = {
+    "suspended": "dispatched",
+    "rework": "handled",
+    "rejected": "reported",
+    "evaluated": "closed",
+    "merged": "reported",
+}
 # (district index, town index): two sibling towns in one county and a town of the other
 TOWNS = ((0, 0), (0, 1), (1, 0))
 PROBES = {  # one action per state that needs fields, so a permitted probe is 422 and harmless
@@ -60,6 +63,10 @@ PROBES = {  # one action per state that needs fields, so a permitted probe is 42
     "verified": ("suspend",),
     "closed": ("evaluate",),
     "suspended": ("escalate",),
+    "rework": ("handle", "verify"),
+    "rejected": ("reject",),
+    "evaluated": ("evaluate",),
+    "merged": ("merge",),
 }
 # The actions needing no fields, probed only where refused (a permitted one would change the
 # case): per state the one that leaves it, and on the states none leaves, wrong-state probes, so
@@ -73,6 +80,10 @@ NO_FIELD_PROBES = {
     "verified": ("close",),
     "closed": ("file",),
     "suspended": ("resume",),
+    "rework": ("accept",),
+    "rejected": ("file",),
+    "evaluated": ("close",),
+    "merged": ("file",),
 }
 
 # Every operation of the OpenAPI document, and how the matrix covers it. A new endpoint fails
@@ -257,15 +268,27 @@ def _build_cases(world: World) -> list[int]:
     made: list[int] = []
     for i, (d, t) in enumerate(TOWNS):
         reporter = world.client("citizen30" if d == 0 else "citizen31")
+        built: dict[str, dict[str, Any]] = {}
         for state in STATES:
             case = world.report(reporter, world.grids(t, d)[0], title=f"{MARKER}{i}{state}")
-            made.append(_walk(world, case, d, t, state)["id"])
+            built[state] = _walk(world, case, d, t, state, merge_into=built.get("reported"))
+            made.append(built[state]["id"])
     # escalated: the owner moves up to the county, the town still reads but no longer acts
     town, grid = world.town(0, 0), world.grids(0, 0)[0]
     op = world.client(f"op.{town.unit.code}")
     case = world.report(world.client("citizen30"), grid, title=f"{MARKER}escalated")
     case = _act(world, op, case, "file")
     made.append(_act(world, op, case, "escalate", reason="跨镇协调")["id"])
+    # escalated twice, town → county → city, once dispatched: the city owns it and has no parent
+    # centre to escalate to; the county and the town read it but no longer act
+    town, grid = world.town(1, 0), world.grids(1, 0)[0]
+    op = world.client(f"op.{town.unit.code}")
+    case = world.report(world.client("citizen30"), grid, title=f"{MARKER}city")
+    case = _act(world, op, case, "file")
+    case = _act(world, op, case, "dispatch")
+    case = _act(world, op, case, "escalate", reason="跨镇协调")
+    county = world.client(f"op.{world.district(0).unit.code}")
+    made.append(_act(world, county, case, "escalate", reason="跨县协调")["id"])
     # filed through Open311 as the key's own citizen account
     with world.rt.uows() as uow:
         key = create_api_key(uow, "矩阵 app", world.clock.now)
@@ -279,17 +302,34 @@ def _build_cases(world: World) -> list[int]:
     return made
 
 
-def _walk(world: World, case: dict[str, Any], d: int, t: int, state: str) -> dict[str, Any]:
+def _walk(
+    world: World,
+    case: dict[str, Any],
+    d: int,
+    t: int,
+    state: str,
+    merge_into: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Take a reported case round the loop as its town's operator, the office it is dispatched
-    to and its grid's worker, until it stands in `state`; a suspended one is suspended once
-    dispatched."""
+    to and its grid's worker, until it stands in `state`; an off-loop state is reached from its
+    loop state (`VIA`) by the action that leads there (a merge goes into `merge_into`)."""
     op = world.client(f"op.{world.town(t, d).unit.code}")
     worker = world.client(f"gw.{world.grids(t, d)[0].unit.code}")
-    stop = "dispatched" if state == "suspended" else state
-    for reached in STATES[1 : STATES.index(stop) + 1]:
+    stop = VIA.get(state, state)
+    for reached in LOOP[1 : LOOP.index(stop) + 1]:
         case = _step(world, op, worker, case, reached)
     if state == "suspended":
         case = _act(world, op, case, "suspend", reason="等待配合")
+    elif state == "rework":
+        case = _act(world, worker, case, "verify", passed=False, note="未处置到位")
+    elif state == "rejected":
+        case = _act(world, op, case, "reject", reason="不属受理范围")
+    elif state == "evaluated":
+        case = _act(world, op, case, "evaluate", satisfaction=4, note="回访满意")
+    elif state == "merged":
+        assert merge_into is not None
+        case = _act(world, op, case, "merge", target_case_id=merge_into["id"])
+    assert case["state"] == state, (state, case["state"])
     return case
 
 
@@ -542,6 +582,40 @@ def test_actions_needing_no_fields_are_refused_as_the_table_says(matrix: Matrix)
         m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
         m.expect(f"{after}: ETag", tag, reader.get(f"/api/v1/cases/{case_id}").headers.get("ETag"))
     _report(m, "no-field actions refused", before)
+
+
+def test_escalation_with_its_reason_is_refused_where_the_owner_has_no_parent_centre(
+    matrix: Matrix,
+) -> None:
+    """`escalate` carrying its `reason`, with the current ETag, by everyone on each case the city
+    owns (every matrix case under `PINGAN_SOAK=1`), wherever the oracle refuses it: 404/409/403,
+    and 409 for the city's own centre, since there is no centre above it. Nothing changes."""
+    m = matrix
+    before = m.checks
+    facts = m.facts()
+    soak = os.environ.get("PINGAN_SOAK") == "1"
+    reader = m.client(m.by_name["admin"])
+    topmost = [i for i in m.made if not oracle.has_parent_centre(facts[i])]
+    assert topmost, "no matrix case is owned by the city"
+    for case_id in m.made if soak else topmost:
+        f = facts[case_id]
+        unchanged = m.footprint(case_id)
+        tag = f'"{unchanged[0]}"'
+        for p in m.people:
+            want = oracle.action_status(p, f, "escalate", carrying=True)
+            if want == 200:
+                continue
+            r = m.client(p).post(
+                f"/api/v1/cases/{case_id}/actions/escalate",
+                json={"reason": "再上报"},
+                headers={"If-Match": tag},
+            )
+            what = f"{p.username} escalate case {case_id} ({f.state}, owner {f.owner_path})"
+            m.expect(what, want, r.status_code, r.text)
+        after = f"case {case_id} after its escalations"
+        m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
+        m.expect(f"{after}: ETag", tag, reader.get(f"/api/v1/cases/{case_id}").headers.get("ETag"))
+    _report(m, "escalation refused", before)
 
 
 def test_similar_search_stays_within_scope(matrix: Matrix) -> None:
