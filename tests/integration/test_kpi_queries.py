@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -325,3 +325,20 @@ def test_sql_figures_equal_the_definitions_on_generated_cases(
             assert_same_figures(conn, actor, unit, now, days)
     finally:
         nested.rollback()
+
+
+def test_the_endpoint_serves_the_figures_of_the_definitions(world: World, place: Place) -> None:
+    city = next(a for a in place.actors if a.username == "cmd.330400")
+    body = world.client(city.username).get("/api/v1/stats/kpis", params={"days": 7}).json()
+    with world.rt.engine.connect() as conn:
+        expected = by_definition(conn, city, city.jurisdiction, world.clock.now, 7)
+    assert body["tiles"] == asdict(expected.tiles)
+    assert body["by_unit"] and all(
+        {k: u[k] for k in ("total", "open", "overdue", "closed")}
+        == asdict(expected.by_unit.get(u["path"], kpis.UnitCounts()))
+        for u in body["by_unit"]
+    )
+    assert {c["major_code"]: c["count"] for c in body["by_category"]} == expected.by_major
+    assert [(d["day"], d["reported"], d["closed"]) for d in body["trend"]] == [
+        (d.day.isoformat(), d.reported, d.closed) for d in expected.trend
+    ]
