@@ -86,13 +86,13 @@ def place(world: World) -> Place:
     town = world.town()
     district = world.district()
     grid = world.grids()[0]
-    names = {
-        "cmd.330400": None,
-        f"op.{town.unit.code}": None,
-        f"h.{district.unit.code}-cgj": None,
-        f"gw.{grid.unit.code}": None,
-        "citizen01": None,
-    }
+    names = (
+        "cmd.330400",
+        f"op.{town.unit.code}",
+        f"h.{district.unit.code}-cgj",
+        f"gw.{grid.unit.code}",
+        "citizen01",
+    )
     with world.rt.engine.connect() as conn:
         rows = conn.execute(select(users).where(users.c.username.in_(names))).all()
         paths = list(conn.execute(select(units.c.path)).scalars())
@@ -106,7 +106,7 @@ def place(world: World) -> Place:
     return Place(
         paths=paths,
         grid=grid.unit.path,
-        reporters=[a.user_id for a in actors] + [rows[0].id],
+        reporters=[a.user_id for a in actors],
         departments=[None, handler_dept, dept[0], dept[-1]],
         actors=[SYSTEM_ACTOR, *actors],
     )
