@@ -24,7 +24,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--only", choices=["intake", "locate", "iot", "web", "calls"], default=None)
+    parser.add_argument(
+        "--only", choices=["intake", "locate", "iot", "kpis", "web", "calls"], default=None
+    )
     args = parser.parse_args()
     report: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -90,6 +92,21 @@ def main() -> None:
             f"over {lat['alarms']:.0f} alarms"
         )
         report["iot"] = iot
+    if args.only in (None, "kpis"):
+        from bench.kpis import measure as measure_kpis
+
+        table = Table(title="Dashboard KPIs, 100,000 cases in the 30-day window (median ms)")
+        for col in ("database", "GET /stats/kpis", "counted in SQL", "facts in Python"):
+            table.add_column(col)
+        kpi_figures = {}
+        for kind in ("sqlite", "postgres"):
+            with console.status(f"KPIs over 100,000 cases on {kind}…"):
+                f = kpi_figures[kind] = measure_kpis(kind)
+            table.add_row(
+                kind, f"{f['http_ms']:,.0f}", f"{f['sql_ms']:,.0f}", f"{f['python_ms']:,.0f}"
+            )
+        console.print(table)
+        report["kpis"] = kpi_figures
     if args.only in (None, "web"):
         from bench.web_load import measure
 

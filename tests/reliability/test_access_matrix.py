@@ -451,6 +451,15 @@ def test_lists_search_points_exports_and_counts_match_the_oracle(matrix: Matrix)
         )
         summary = c.get("/api/v1/stats/summary").json()
         m.expect(f"{p.username} /stats/summary total", len(expected), summary["total"])
+        # the KPI tiles cover the caller's jurisdiction; "open" is any open state, suspended too
+        open_here = [
+            i
+            for i in expected
+            if facts[i].state in (*oracle.ACTIVE, "suspended")
+            and oracle.within(facts[i].location_path, p.jurisdiction)
+        ]
+        kpis = c.get("/api/v1/stats/kpis").json()
+        m.expect(f"{p.username} /stats/kpis open", len(open_here), kpis["tiles"]["open"])
         export = c.get("/api/v1/stats/cases.xlsx")
         sheet = load_workbook(io.BytesIO(export.content), read_only=True).active
         assert sheet is not None

@@ -13,6 +13,9 @@ report agree:
 - satisfaction (满意度): mean rating 1–5 of evaluated cases, and the share rated 4 or 5.
 
 Rates are None when nothing was counted, so a new town shows "–" rather than a false 0 %.
+
+The endpoint has the database make the same counts (`adapters/db/kpi_queries.py`); these
+functions over each case's facts stay the readable definition, and that module's test oracle.
 """
 
 from __future__ import annotations
@@ -57,6 +60,23 @@ def _rate(num: int, den: int) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TileCounts:
+    """The counts behind the tiles; every rate and mean is a ratio of two of them."""
+
+    total: int
+    today: int
+    open: int
+    overdue: int
+    closed: int
+    on_time: int  # closed, and no stage clock lapsed
+    handled: int  # valid cases handled at least once (or sent back to rework)
+    reworked: int
+    rated: int
+    rating_sum: int
+    satisfied: int  # rated 4 or 5
+
+
+@dataclass(frozen=True, slots=True)
 class Tiles:
     total: int
     today: int
@@ -69,10 +89,26 @@ class Tiles:
     satisfaction: float | None
     satisfied_rate: float | None
 
+    @classmethod
+    def from_counts(cls, c: TileCounts) -> Tiles:
+        """The rates, written once whoever counted: Python here, or the database."""
+        return cls(
+            total=c.total,
+            today=c.today,
+            open=c.open,
+            overdue=c.overdue,
+            closed=c.closed,
+            closure_rate=_rate(c.closed, c.total),
+            on_time_rate=_rate(c.on_time, c.closed),
+            rework_rate=_rate(c.reworked, c.handled),
+            satisfaction=round(c.rating_sum / c.rated, 2) if c.rated else None,
+            satisfied_rate=_rate(c.satisfied, c.rated),
+        )
+
 
 def tiles(facts: Iterable[CaseFact], day_start: datetime) -> Tiles:
     total = today = open_ = overdue = closed = on_time = handled = reworked = 0
-    ratings: list[int] = []
+    rated = rating_sum = satisfied = 0
     for f in facts:
         if f.created_at >= day_start:
             today += 1
@@ -89,18 +125,23 @@ def tiles(facts: Iterable[CaseFact], day_start: datetime) -> Tiles:
             handled += 1
             reworked += f.rework_count > 0
         if f.satisfaction is not None:
-            ratings.append(f.satisfaction)
-    return Tiles(
-        total=total,
-        today=today,
-        open=open_,
-        overdue=overdue,
-        closed=closed,
-        closure_rate=_rate(closed, total),
-        on_time_rate=_rate(on_time, closed),
-        rework_rate=_rate(reworked, handled),
-        satisfaction=round(sum(ratings) / len(ratings), 2) if ratings else None,
-        satisfied_rate=_rate(sum(r >= 4 for r in ratings), len(ratings)),
+            rated += 1
+            rating_sum += f.satisfaction
+            satisfied += f.satisfaction >= 4
+    return Tiles.from_counts(
+        TileCounts(
+            total=total,
+            today=today,
+            open=open_,
+            overdue=overdue,
+            closed=closed,
+            on_time=on_time,
+            handled=handled,
+            reworked=reworked,
+            rated=rated,
+            rating_sum=rating_sum,
+            satisfied=satisfied,
+        )
     )
 
 
@@ -112,17 +153,24 @@ class UnitCounts:
     closed: int = 0
 
 
+def child_path(location_path: str, parent_path: str) -> str | None:
+    """The path of the child unit of `parent_path` that `location_path` lies in: its next path
+    segment. None for a case located at the parent itself."""
+    depth = parent_path.count(PATH_SEP) + 2 if parent_path else 1
+    parts = location_path.split(PATH_SEP)
+    return PATH_SEP.join(parts[:depth]) if len(parts) >= depth else None
+
+
 def by_child_unit(facts: Iterable[CaseFact], parent_path: str) -> dict[str, UnitCounts]:
     """Counts per child unit of `parent_path` (drill-down), keyed by the child's path."""
-    depth = parent_path.count(PATH_SEP) + 2 if parent_path else 1
     out: dict[str, UnitCounts] = defaultdict(UnitCounts)
     for f in facts:
         if f.state in NOT_CASES:
             continue
-        parts = f.location_path.split(PATH_SEP)
-        if len(parts) < depth:
+        child = child_path(f.location_path, parent_path)
+        if child is None:
             continue
-        c = out[PATH_SEP.join(parts[:depth])]
+        c = out[child]
         c.total += 1
         c.open += f.state in OPEN
         c.overdue += f.state in OPEN and f.overdue

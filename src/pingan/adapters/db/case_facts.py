@@ -7,9 +7,8 @@ dashboard can never count or draw another town's cases.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, Exists, and_, exists, or_, select
 
 from pingan.adapters.db.scope import case_scope, within
 from pingan.adapters.db.tables import cases, deadlines
@@ -19,11 +18,27 @@ from pingan.domain.access import Actor
 POINT_FIELDS = ("id", "lng", "lat", "state", "urgency", "overdue")
 
 
-def _overdue(now: datetime) -> Any:
+def overdue_at(now: datetime) -> ColumnElement[bool]:
+    """Open, and its current stage is past its deadline at `now`."""
     return and_(
         cases.c.state.in_(sorted(OPEN)),
         or_(cases.c.overdue_since.is_not(None), cases.c.due_at < now),
     )
+
+
+def lapsed() -> Exists:
+    """Some stage clock of the case ran out, at any time."""
+    return exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.lapsed_at.is_not(None))
+
+
+def fact_scope(actor: Actor, unit_path: str | None, since: datetime) -> ColumnElement[bool]:
+    """The cases the KPIs cover: readable by `actor`, under `unit_path`, and reported since
+    `since` or still open (whenever reported)."""
+    window = and_(
+        case_scope(actor, cases),
+        or_(cases.c.created_at >= since, cases.c.state.in_(sorted(OPEN))),
+    )
+    return and_(window, within(cases.c.location_path, unit_path)) if unit_path else window
 
 
 def case_points(
@@ -35,7 +50,7 @@ def case_points(
     overdue: bool | None = None,
 ) -> list[tuple[int, float, float, str, str, bool]]:
     """One short row per case for the map: (id, lng, lat, state, urgency, overdue)."""
-    flag = _overdue(now)
+    flag = overdue_at(now)
     stmt = select(
         cases.c.id,
         cases.c.lng,
@@ -60,23 +75,17 @@ def case_facts(
     conn: Connection, actor: Actor, unit_path: str | None, since: datetime, now: datetime
 ) -> list[CaseFact]:
     """Facts for cases reported since `since`, plus every case still open (whenever reported)."""
-    lapsed = exists().where(deadlines.c.case_id == cases.c.id, deadlines.c.lapsed_at.is_not(None))
     stmt = select(
         cases.c.state,
         cases.c.category_code,
         cases.c.location_path,
         cases.c.created_at,
         cases.c.closed_at,
-        _overdue(now).label("overdue"),
-        lapsed.label("lapsed"),
+        overdue_at(now).label("overdue"),
+        lapsed().label("lapsed"),
         cases.c.rework_count,
         cases.c.satisfaction,
-    ).where(
-        case_scope(actor, cases),
-        or_(cases.c.created_at >= since, cases.c.state.in_(sorted(OPEN))),
-    )
-    if unit_path:
-        stmt = stmt.where(within(cases.c.location_path, unit_path))
+    ).where(fact_scope(actor, unit_path, since))
     return [
         CaseFact(
             state=r.state,

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from pingan.adapters.db.case_facts import POINT_FIELDS, case_facts, case_points
+from pingan.adapters.db import kpi_queries
+from pingan.adapters.db.case_facts import POINT_FIELDS, case_points
 from pingan.adapters.db.uow import SqlUnitOfWork
 from pingan.adapters.spreadsheet import workbook
 from pingan.analytics import kpis
@@ -90,17 +91,19 @@ def get_kpis(
     unit: Annotated[str | None, Query(max_length=32, description="unit code")] = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> KpisOut:
-    """Tiles, per child unit, per major category and the daily trend over the last `days`."""
+    """Tiles, per child unit, per major category and the daily trend over the last `days`,
+    counted by the database (`kpi_queries`) to the definitions of `analytics/kpis.py`."""
     now = rt.env.now()
     today = now.astimezone(CST).date()
     day_start = datetime.combine(today, time(0), CST)
     since = day_start - timedelta(days=days - 1)
     with rt.uows(actor, readonly=True) as uow:
         ref = _unit_in_scope(uow, actor, unit)
-        facts = case_facts(uow.connection, actor, ref.path, since, now)
+        conn, facts = uow.connection, kpi_queries.FactSet(actor, ref.path, since, now)
+        counts = kpi_queries.count_cases(conn, facts, day_start)
+        trend = kpi_queries.daily_trend(conn, facts, since.date(), today)
         children = {u.path: u for u in uow.units.children(ref.code)}
-    t = kpis.tiles(facts, day_start)
-    per_unit = kpis.by_child_unit(facts, ref.path)
+    t, per_unit = counts.tiles(), counts.by_child_unit(ref.path)
     return KpisOut(
         unit=ref,
         days=days,
@@ -123,11 +126,10 @@ def get_kpis(
                 name_en=MAJORS.get(code, (code, code))[1],
                 count=n,
             )
-            for code, n in sorted(kpis.by_major_category(facts).items(), key=lambda x: -x[1])
+            for code, n in sorted(counts.by_major_category().items(), key=lambda x: (-x[1], x[0]))
         ],
         trend=[
-            TrendOut(day=d.day.isoformat(), reported=d.reported, closed=d.closed)
-            for d in kpis.daily_trend(facts, since.date(), today)
+            TrendOut(day=d.day.isoformat(), reported=d.reported, closed=d.closed) for d in trend
         ],
     )
 
