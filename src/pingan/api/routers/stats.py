@@ -97,7 +97,7 @@ def get_kpis(
     today = now.astimezone(CST).date()
     day_start = datetime.combine(today, time(0), CST)
     since = day_start - timedelta(days=days - 1)
-    with rt.uows(actor, readonly=True) as uow:
+    with rt.uows(actor, snapshot=True) as uow:  # tiles and trend counted from one moment
         ref = _unit_in_scope(uow, actor, unit)
         conn, facts = uow.connection, kpi_queries.FactSet(actor, ref.path, since, now)
         counts = kpi_queries.count_cases(conn, facts, day_start)
