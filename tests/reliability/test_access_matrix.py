@@ -20,7 +20,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -571,26 +571,44 @@ def test_actions_needing_no_fields_are_refused_as_the_table_says(matrix: Matrix)
     before = m.checks
     facts = m.facts()
     soak = os.environ.get("PINGAN_SOAK") == "1"
-    reader = m.client(m.by_name["admin"])  # reads every case
     for case_id in m.made:
         f = facts[case_id]
-        unchanged = m.footprint(case_id)
-        tag = f'"{unchanged[0]}"'
-        for action in oracle.NO_FIELDS if soak else NO_FIELD_PROBES[f.state]:
-            for p in m.people:
-                want = oracle.action_status(p, f, action)
-                if want != 200:
-                    r = m.client(p).post(
-                        f"/api/v1/cases/{case_id}/actions/{action}",
-                        json={},
-                        headers={"If-Match": tag},
-                    )
-                    what = f"{p.username} {action} case {case_id} ({f.state})"
-                    m.expect(what, want, r.status_code, r.text)
-        after = f"case {case_id} after its refusals"
-        m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
-        m.expect(f"{after}: ETag", tag, reader.get(f"/api/v1/cases/{case_id}").headers.get("ETag"))
+        with _untouched(m, case_id, "its refusals") as tag:
+            for action in oracle.NO_FIELDS if soak else NO_FIELD_PROBES[f.state]:
+                for p in m.people:
+                    want = oracle.action_status(p, f, action)
+                    if want != 200:
+                        _expect_refusal(m, p, case_id, action, {}, tag, want, f.state)
     _report(m, "no-field actions refused", before)
+
+
+@contextmanager
+def _untouched(m: Matrix, case_id: int, what: str) -> Iterator[str]:
+    """Yields the case's ETag; afterwards its version, state, timeline and ETag must be as
+    before (they only grow, so any refusal that wrote something shows)."""
+    unchanged = m.footprint(case_id)
+    tag = f'"{unchanged[0]}"'
+    yield tag
+    after = f"case {case_id} after {what}"
+    m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
+    got = m.client(m.by_name["admin"]).get(f"/api/v1/cases/{case_id}").headers.get("ETag")
+    m.expect(f"{after}: ETag", tag, got)
+
+
+def _expect_refusal(
+    m: Matrix,
+    p: Any,
+    case_id: int,
+    action: str,
+    body: dict[str, Any],
+    tag: str,
+    want: int,
+    where: str,
+) -> None:
+    r = m.client(p).post(
+        f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers={"If-Match": tag}
+    )
+    m.expect(f"{p.username} {action} case {case_id} ({where})", want, r.status_code, r.text)
 
 
 def test_escalation_with_its_reason_is_refused_where_the_owner_has_no_parent_centre(
@@ -603,27 +621,17 @@ def test_escalation_with_its_reason_is_refused_where_the_owner_has_no_parent_cen
     before = m.checks
     facts = m.facts()
     soak = os.environ.get("PINGAN_SOAK") == "1"
-    reader = m.client(m.by_name["admin"])
     topmost = [i for i in m.made if not oracle.has_parent_centre(facts[i])]
     assert topmost, "no matrix case is owned by the city"
     for case_id in m.made if soak else topmost:
         f = facts[case_id]
-        unchanged = m.footprint(case_id)
-        tag = f'"{unchanged[0]}"'
-        for p in m.people:
-            want = oracle.action_status(p, f, "escalate", carrying=True)
-            if want == 200:
-                continue
-            r = m.client(p).post(
-                f"/api/v1/cases/{case_id}/actions/escalate",
-                json={"reason": "再上报"},
-                headers={"If-Match": tag},
-            )
-            what = f"{p.username} escalate case {case_id} ({f.state}, owner {f.owner_path})"
-            m.expect(what, want, r.status_code, r.text)
-        after = f"case {case_id} after its escalations"
-        m.expect(f"{after}: version, state, timeline", unchanged, m.footprint(case_id))
-        m.expect(f"{after}: ETag", tag, reader.get(f"/api/v1/cases/{case_id}").headers.get("ETag"))
+        where = f"{f.state}, owner {f.owner_path}"
+        with _untouched(m, case_id, "its escalations") as tag:
+            for p in m.people:
+                want = oracle.action_status(p, f, "escalate", carrying=True)
+                if want != 200:
+                    body = {"reason": "再上报"}
+                    _expect_refusal(m, p, case_id, "escalate", body, tag, want, where)
     _report(m, "escalation refused", before)
 
 
