@@ -60,24 +60,37 @@ class IngestReport:
 
 
 class FloodGate:
-    """Per-device token bucket: a device may burst `burst` messages, then `rate` per second."""
+    """Two token buckets per device, both at `rate` per second. One runs on the readings' own
+    times, holding `burst`: a device may send a few at once, then keep to its rate. The other runs
+    on arrival times, holding `backlog`: a device back from an outage may replay that many of its
+    stored readings at once, but one that stamps readings into the past cannot get more through
+    than that, however far back it dates them."""
 
-    def __init__(self, rate: float = 5.0, burst: float = 20.0) -> None:
+    def __init__(self, rate: float = 5.0, burst: float = 20.0, backlog: float = 2000.0) -> None:
         self.rate = rate
         self.burst = burst
-        self._tokens: dict[str, tuple[float, float]] = {}
+        self.backlog = backlog
+        self._stamped: dict[str, tuple[float, float]] = {}  # tokens, latest reading time
+        self._arrived: dict[str, tuple[float, float]] = {}  # tokens, last arrival
 
-    def allow(self, device_id: str, at_s: float) -> bool:
-        """`at_s` is the reading's own time; one delivered late (older than the last) earns no
-        tokens and costs one, instead of draining the bucket by the time it goes back."""
-        tokens, last = self._tokens.get(device_id, (self.burst, at_s))
-        tokens = min(self.burst, tokens + max(0.0, at_s - last) * self.rate)
-        latest = max(last, at_s)
-        if tokens < 1.0:
-            self._tokens[device_id] = (tokens, latest)
+    def allow(self, device_id: str, at_s: float, now_s: float) -> bool:
+        """`at_s` is the reading's own time, `now_s` when it arrived. A reading older than the
+        last earns no tokens and costs one, instead of draining the bucket by the time it goes
+        back."""
+        stamped, latest = self._refill(self._stamped, device_id, at_s, self.burst)
+        arrived, last = self._refill(self._arrived, device_id, now_s, self.backlog)
+        if stamped < 1.0 or arrived < 1.0:
+            self._stamped[device_id], self._arrived[device_id] = (stamped, latest), (arrived, last)
             return False
-        self._tokens[device_id] = (tokens - 1.0, latest)
+        self._stamped[device_id] = (stamped - 1.0, latest)
+        self._arrived[device_id] = (arrived - 1.0, last)
         return True
+
+    def _refill(
+        self, buckets: dict[str, tuple[float, float]], device_id: str, t: float, size: float
+    ) -> tuple[float, float]:
+        tokens, since = buckets.get(device_id, (size, t))
+        return min(size, tokens + max(0.0, t - since) * self.rate), max(since, t)
 
 
 def parse(msg: Incoming) -> Telemetry | DeviceEvent:
@@ -178,7 +191,7 @@ def ingest(
         except DomainError as exc:
             reject(msg, exc.code)
             continue
-        if gate is not None and not gate.allow(device.id, item.at.timestamp()):
+        if gate is not None and not gate.allow(device.id, item.at.timestamp(), now.timestamp()):
             reject(msg, "iot.flood")
             continue
         accepted.append((device, item))
