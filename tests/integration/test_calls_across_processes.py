@@ -36,7 +36,6 @@ def two_processes(world: World) -> Iterator[tuple[Runtime, Runtime]]:
         yield runtimes
     finally:
         for rt in runtimes:
-            rt.hub.close()
             rt.bus.close()
             rt.engine.dispose()
         cleanup = JetStreamBus(NATS_URL, stream=stream, subject_prefix=subjects)

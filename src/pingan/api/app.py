@@ -128,7 +128,6 @@ def create_app(
             yield
         finally:
             signalling.stop()
-            rt.hub.close()
             if run_workers:
                 rt.stop_workers()
 

@@ -65,19 +65,17 @@ class Hub:
         self._channel: Broadcast | None = None
         self.node = uuid.uuid4().hex[:12]
         self._elsewhere: dict[str, tuple[frozenset[int], float]] = {}  # node → users, until
-        self._closed = threading.Event()
 
     def share(self, channel: Broadcast) -> None:
-        """Reach the connections other API processes hold, through `channel`."""
+        """Reach the connections other API processes hold, through `channel` (the bus: to this
+        process alone when the bus is in-process)."""
         self._channel = channel
         channel.on_broadcast(self._receive)
-        threading.Thread(target=self._announce_presence, name="ws-presence", daemon=True).start()
 
-    def close(self) -> None:
-        self._closed.set()
-
-    def _announce_presence(self) -> None:
-        while not self._closed.wait(PRESENCE_S):
+    def _beat(self, idle: threading.Event) -> None:
+        """While this process holds connections, tell the others who is connected every
+        `PRESENCE_S`; a process without any (a worker, an idle API) sends nothing."""
+        while not idle.wait(PRESENCE_S):
             self._tell_presence()
 
     def _tell_presence(self) -> None:
@@ -114,6 +112,10 @@ class Hub:
                 threading.Thread(
                     target=self._watch, args=(self._idle,), name="ws-recheck", daemon=True
                 ).start()
+                if self._channel is not None:
+                    threading.Thread(
+                        target=self._beat, args=(self._idle,), name="ws-presence", daemon=True
+                    ).start()
         self._tell_presence()
         return sub
 

@@ -96,8 +96,7 @@ class Runtime:
         relay = OutboxRelay(uows, bus, clock, interval_s=settings.relay_interval_s)
         hub = Hub(partial(lapsed_sessions, uows, env))
         bus.subscribe("websocket", hub.publish, durable=False)
-        if not isinstance(bus, InProcessBus):  # other API processes may hold the other end
-            hub.share(bus)
+        hub.share(bus)  # other API processes may hold the other end of a call
 
         def notify(event: DomainEvent) -> None:
             notifications.handle(uows, env, event)

@@ -68,25 +68,6 @@ class Locator(Protocol):
     def locate(self, lng: float, lat: float) -> str | None: ...
 
 
-class EventBus(Protocol):
-    """Carries committed events from the outbox relay to consumers.
-
-    `publish` returns once the bus has accepted the event (durably, for a durable bus) and raises
-    `DeliveryFailed` otherwise, so the relay keeps it in the outbox. A durable consumer resumes
-    where it left off after a restart; a non-durable one (per-process, e.g. browser push) sees only
-    what arrives while it is subscribed. Delivery is at least once: consumers are idempotent.
-    It is also the `Broadcast` channel between API processes.
-    """
-
-    def publish(self, event: DomainEvent) -> None: ...
-    def subscribe(
-        self, consumer: str, handler: Callable[[DomainEvent], None], *, durable: bool = True
-    ) -> None: ...
-    def broadcast(self, message: dict[str, Any]) -> None: ...
-    def on_broadcast(self, handler: Callable[[dict[str, Any]], None]) -> None: ...
-    def close(self) -> None: ...
-
-
 class Broadcast(Protocol):
     """Fan-out to every API process, kept nowhere: what one process's WebSocket connections must
     hear from another (call signalling, presence, live positions). A message sent while a process
@@ -94,6 +75,23 @@ class Broadcast(Protocol):
 
     def broadcast(self, message: dict[str, Any]) -> None: ...
     def on_broadcast(self, handler: Callable[[dict[str, Any]], None]) -> None: ...
+
+
+class EventBus(Broadcast, Protocol):
+    """Carries committed events from the outbox relay to consumers.
+
+    `publish` returns once the bus has accepted the event (durably, for a durable bus) and raises
+    `DeliveryFailed` otherwise, so the relay keeps it in the outbox. A durable consumer resumes
+    where it left off after a restart; a non-durable one (per-process, e.g. browser push) sees only
+    what arrives while it is subscribed. Delivery is at least once: consumers are idempotent.
+    It is also the `Broadcast` channel between API processes (in-process: to itself).
+    """
+
+    def publish(self, event: DomainEvent) -> None: ...
+    def subscribe(
+        self, consumer: str, handler: Callable[[DomainEvent], None], *, durable: bool = True
+    ) -> None: ...
+    def close(self) -> None: ...
 
 
 class DeliveryFailed(Exception):
