@@ -7,8 +7,9 @@ was disabled since it opened is told to close.
 
 With several API processes (`Hub.share`), a message for one user or one place goes out on the
 bus's broadcast channel and each process hands it to the connections it holds, so a commander
-connected to one process can ring a grid worker connected to another; each process also tells
-the others every `PRESENCE_S` seconds who is connected to it, so everyone sees who is online.
+connected to one process can ring a grid worker connected to another; while it holds
+connections, each process tells the others every `PRESENCE_S` seconds who is connected to it, so
+everyone sees who is online.
 """
 
 from __future__ import annotations
