@@ -502,6 +502,19 @@ def test_formulas_in_exported_spreadsheets_are_neutralised(world: World) -> None
         assert title.data_type == "s"
 
 
+def test_control_characters_in_a_report_never_fail_the_spreadsheet_export(world: World) -> None:
+    """A worksheet cannot hold most C0 control characters (XML 1.0 forbids them); a report that
+    carries one (Open311 forms and the JSON API take them) must still export, without them."""
+    text = "路灯\x1b[31m不亮\x0b\x07"
+    made = world.report(world.client("citizen05"), world.grids()[2], title=text)["tracking_no"]
+    r = world.client("op.330400").get("/api/v1/stats/cases.xlsx", params={"lang": "en"})
+    assert r.status_code == 200, r.text[:300]
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert rows[made][4].value == "路灯[31m不亮"
+
+
 # --- files brought in by the operator (grids GeoJSON, device lists) ----------------------------
 
 runner = CliRunner()
