@@ -185,6 +185,35 @@ def test_an_unanswered_call_times_out_as_missed(browser: Any, call_server: str) 
     _close(worker, dash)
 
 
+def test_a_caller_whose_camera_opens_after_the_answer_still_connects(
+    browser: Any, call_server: str
+) -> None:
+    """The answer's push reaches the centre before its own camera (and the reply to its ring) is
+    ready; the older state in that reply must not undo the newer one."""
+    base = call_server
+    worker = _field(browser, base)
+    ctx = _context(browser, base)
+    ctx.add_init_script(
+        """(() => { const md = navigator.mediaDevices, open = md.getUserMedia.bind(md);
+                    md.getUserMedia = (c) => new Promise((r) => setTimeout(r, 3000))
+                                               .then(() => open(c)); })()"""
+    )
+    dash = ctx.new_page()
+    sign_in(dash, "dashboard", f"op.{GRID[:9]}")
+    dash.wait_for_selector("#live-status[data-state=live]")
+    dash.wait_for_function("window.pinganCalls !== undefined")
+    gw_id = _user_id(base, WORKER)
+    dash.evaluate(f"() => {{ window.pinganCalls.dial({gw_id}); }}")  # not awaited: it rings
+    worker.click("#call[data-party=invited] button[data-act=accept]")
+    worker.wait_for_selector("#call[data-state=active]")
+    _wait_for_media(dash)
+    _wait_for_media(worker)
+    assert dash.get_attribute("#call-panel", "data-state") == "active"
+    dash.click("#call-panel button[data-act=hangup]")
+    worker.wait_for_selector("#call[data-outcome=completed]")
+    _close(worker, dash)
+
+
 def test_a_centre_cannot_call_outside_its_jurisdiction_and_nothing_rings(
     browser: Any, call_server: str
 ) -> None:

@@ -66,7 +66,10 @@ def test_call_rings_connects_relays_signals_and_is_logged_on_the_case(world: Wor
         world.clock.advance(seconds=3)
         r = worker.post(f"/api/v1/calls/{call['id']}/accept")
         assert r.status_code == 200 and r.json()["state"] == "active"
-        assert _next(cws, "call.update")["call"]["state"] == "active"
+        pushed = _next(cws, "call.update")["call"]
+        assert pushed["state"] == "active"
+        # each change has a higher version, so a client can drop a reply that arrives after a push
+        assert pushed["version"] == r.json()["version"] == call["version"] + 1
 
         cws.send_json(
             {
@@ -86,6 +89,7 @@ def test_call_rings_connects_relays_signals_and_is_logged_on_the_case(world: Wor
         world.clock.advance(seconds=45)
         r = worker.post(f"/api/v1/calls/{call['id']}/hangup")
         assert r.json()["outcome"] == "completed" and r.json()["duration_s"] == 45
+        assert r.json()["version"] == call["version"] + 2
         assert _next(cws, "call.update")["call"]["state"] == "ended"
 
     log = commander.get("/api/v1/calls", params={"case_id": case["id"]}).json()

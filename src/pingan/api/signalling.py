@@ -32,6 +32,7 @@ def call_json(view: CallView) -> dict[str, Any]:
     c = view.call
     return {
         "id": c.id,
+        "version": c.version,
         "host_id": c.host_id,
         "host_name": view.host_name,
         "case_id": c.case_id,

@@ -85,6 +85,7 @@ class Call:
     connected_at: datetime | None = None
     ended_at: datetime | None = None
     parties: dict[int, Party] = field(default_factory=dict)
+    version: int = 1  # rises with each saved change, so clients can drop updates that arrive late
 
     @classmethod
     def place(cls, host: Actor, callee: Callee, now: datetime, case_id: int | None = None) -> Call:

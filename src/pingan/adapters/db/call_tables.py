@@ -3,7 +3,7 @@ history. They share the schema's `metadata`."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
 from pingan.adapters.db.tables import TS, Id, metadata
 
@@ -20,6 +20,7 @@ calls = Table(
     Column("connected_at", TS, nullable=True),
     Column("ended_at", TS, nullable=True),
     Column("recording_id", Id, ForeignKey("attachments.id"), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
     Index("ix_calls_case", "case_id"),
     Index("ix_calls_state", "state"),
 )

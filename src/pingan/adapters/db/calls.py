@@ -57,13 +57,20 @@ class CallRepository:
         return self._calls([row])[0] if row else None
 
     def save(self, call: Call) -> None:
-        self.conn.execute(update(calls).where(calls.c.id == call.id).values(**_call_values(call)))
+        call.version += 1
+        self.conn.execute(
+            update(calls)
+            .where(calls.c.id == call.id)
+            .values(**_call_values(call), version=call.version)
+        )
         self.conn.execute(delete(call_parties).where(call_parties.c.call_id == call.id))
         self._write_parties(call)
 
     def set_recording(self, call_id: int, attachment_id: int) -> None:
         self.conn.execute(
-            update(calls).where(calls.c.id == call_id).values(recording_id=attachment_id)
+            update(calls)
+            .where(calls.c.id == call_id)
+            .values(recording_id=attachment_id, version=calls.c.version + 1)
         )
 
     def live(self) -> list[Call]:
@@ -178,6 +185,7 @@ def _call(row: Any, party_rows: Any) -> Call:
         outcome=Outcome(row.outcome) if row.outcome else None,
         connected_at=row.connected_at,
         ended_at=row.ended_at,
+        version=row.version,
     )
     for p in party_rows:
         call.parties[p.user_id] = Party(

@@ -35,6 +35,9 @@ class PartyOut(BaseModel):
 
 class CallOut(BaseModel):
     id: int
+    version: int = Field(
+        description="rises with every change; an update older than the one a client holds is stale"
+    )
     host_id: int
     host_name: str
     case_id: int | None

@@ -88,6 +88,9 @@ export class CallClient extends EventTarget {
       if (this.active && call.state !== 'ended') this.emit('busy-ring', { call });
       return;
     }
+    // replies and pushes can cross on the way: a state older than the one held is stale, but its
+    // arrival (a reply once the camera is open) may be the moment to connect to the newest one
+    if (this.call && call.version < this.call.version) call = this.call;
     const first = !this.call;
     this.call = call;
     const mine = this.party(this.me);
