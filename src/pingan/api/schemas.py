@@ -4,8 +4,9 @@ may not hold NUL."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pingan.domain.access import Actor
@@ -13,6 +14,12 @@ from pingan.domain.cases import Action, Case, CaseState, TimelineEntry
 from pingan.domain.categories import CATEGORIES
 from pingan.domain.geo import CRS, Point, from_wgs84
 from pingan.domain.sla import Urgency
+
+MAX_ID = 2**62
+# An id sent in is refused (422) above what a 64-bit column holds, before any database sees it:
+# SQLite's driver would raise on it, and PostgreSQL answers an error only mid-transaction.
+IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -50,17 +57,17 @@ class CaseCreate(Strict):
     )
     urgency: Urgency = Urgency.ROUTINE
     address: str = Field(default="", max_length=300)
-    photo_ids: list[int] = Field(default_factory=list, max_length=20)
+    photo_ids: list[IdIn] = Field(default_factory=list, max_length=20)
 
 
 class ActionBody(Strict):
     note: str | None = Field(default=None, max_length=5000)
     reason: str | None = Field(default=None, max_length=2000)
     department_id: str | None = Field(default=None, max_length=64)
-    photo_ids: list[int] = Field(default_factory=list, max_length=20)
+    photo_ids: list[IdIn] = Field(default_factory=list, max_length=20)
     passed: bool | None = None
     satisfaction: int | None = Field(default=None, ge=1, le=5)
-    target_case_id: int | None = None
+    target_case_id: IdIn | None = None
 
 
 class CaseOut(BaseModel):

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import RuleIn, RuleOut
+from pingan.api.schemas import IdPath, RuleIn, RuleOut
 from pingan.services import dispatch
 
 router = APIRouter(prefix="/api/v1", tags=["rules"], responses=documented(400, 401, 422))
@@ -46,7 +46,7 @@ def add_rule(body: RuleIn, rt: RuntimeDep, actor: ActorDep) -> RuleOut:
     status_code=204,
     responses={403: {"description": "Needs rules:write"}, 404: {"description": "No such rule"}},
 )
-def remove_rule(rule_id: int, rt: RuntimeDep, actor: ActorDep) -> Response:
+def remove_rule(rule_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> Response:
     with rt.uows(actor) as uow:
         dispatch.remove_rule(uow, actor, rule_id)
     return Response(status_code=204)

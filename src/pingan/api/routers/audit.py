@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import AuditEntryOut, AuditVerifyOut
+from pingan.api.schemas import MAX_ID, AuditEntryOut, AuditVerifyOut
 from pingan.domain.access import Scope
 from pingan.domain.errors import Forbidden
 
@@ -24,7 +24,7 @@ def _require_auditor(actor: ActorDep) -> None:
 def list_entries(
     rt: RuntimeDep,
     actor: ActorDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(max_length=48)] = None,
 ) -> list[AuditEntryOut]:

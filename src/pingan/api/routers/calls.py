@@ -14,14 +14,12 @@ from pingan.adapters.db.calls import CallView, Contact
 from pingan.adapters.media import MediaStore
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import Strict
+from pingan.api.schemas import IdPath, Strict
 from pingan.api.signalling import Signalling, call_json
 from pingan.domain.errors import InvalidInput
 from pingan.services import calls as call_service
 
 router = APIRouter(prefix="/api/v1", tags=["calls"], responses=documented(400, 401, 422))
-
-ID = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class PartyOut(BaseModel):
@@ -115,7 +113,7 @@ def call_log(
 
 
 @router.get("/calls/{call_id}", response_model=CallOut, responses=documented(404))
-def get_call(call_id: ID, rt: RuntimeDep, actor: ActorDep) -> CallOut:
+def get_call(call_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> CallOut:
     with rt.uows(actor, readonly=True) as uow:
         return CallOut.of(call_service.read(uow, actor, call_id))
 
@@ -126,21 +124,21 @@ def _change(request: Request, view: CallView) -> CallOut:
 
 
 @router.post("/calls/{call_id}/accept", response_model=CallOut, responses=documented(404, 409))
-def accept_call(call_id: ID, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
+def accept_call(call_id: IdPath, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
     with rt.uows(actor) as uow:
         view = call_service.answer(uow, actor, call_id, rt.env.now(), accept=True)
     return _change(request, view)
 
 
 @router.post("/calls/{call_id}/refuse", response_model=CallOut, responses=documented(404, 409))
-def refuse_call(call_id: ID, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
+def refuse_call(call_id: IdPath, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
     with rt.uows(actor) as uow:
         view = call_service.answer(uow, actor, call_id, rt.env.now(), accept=False)
     return _change(request, view)
 
 
 @router.post("/calls/{call_id}/hangup", response_model=CallOut, responses=documented(404, 409))
-def hang_up_call(call_id: ID, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
+def hang_up_call(call_id: IdPath, request: Request, rt: RuntimeDep, actor: ActorDep) -> CallOut:
     """Leave the call; when the host hangs up the call ends for everyone."""
     with rt.uows(actor) as uow:
         view = call_service.hang_up(uow, actor, call_id, rt.env.now())
@@ -149,7 +147,7 @@ def hang_up_call(call_id: ID, request: Request, rt: RuntimeDep, actor: ActorDep)
 
 @router.post("/calls/{call_id}/invite", response_model=CallOut, responses=documented(403, 404, 409))
 def invite_to_call(
-    call_id: ID, body: InviteBody, request: Request, rt: RuntimeDep, actor: ActorDep
+    call_id: IdPath, body: InviteBody, request: Request, rt: RuntimeDep, actor: ActorDep
 ) -> CallOut:
     """Add a participant (e.g. the department's handler); only the host may."""
     with rt.uows(actor) as uow:
@@ -163,7 +161,7 @@ def invite_to_call(
     responses={**documented(403, 404, 409), 413: {"description": "Too large"}},
 )
 async def keep_recording(
-    call_id: ID, rt: RuntimeDep, actor: ActorDep, file: Annotated[UploadFile, File()]
+    call_id: IdPath, rt: RuntimeDep, actor: ActorDep, file: Annotated[UploadFile, File()]
 ) -> CallOut:
     """Keep the host's in-browser recording (WebM/MP4) on the call's case as evidence."""
     limit = rt.settings.max_recording_bytes
@@ -183,7 +181,7 @@ async def keep_recording(
 
 
 @router.get("/cases/{case_id}/contacts", response_model=list[ContactOut], responses=documented(404))
-def case_contacts(case_id: ID, rt: RuntimeDep, actor: ActorDep) -> list[ContactOut]:
+def case_contacts(case_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> list[ContactOut]:
     """Whom the caller may video-call about a case: its grid's workers and its department's
     handlers, and whether each has the app open now."""
     with rt.uows(actor, readonly=True) as uow:

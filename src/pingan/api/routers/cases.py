@@ -17,6 +17,7 @@ from pingan.api.schemas import (
     CasePage,
     DeadlineOut,
     DraftIn,
+    IdPath,
     SimilarOut,
     SuggestionOut,
     TimelineOut,
@@ -38,6 +39,55 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def _operation(path: str, method: str) -> str:
+    """An OpenAPI `operationRef` (a JSON pointer into this document's paths)."""
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+_CASE = "/api/v1/cases/{case_id}"
+_ETAG = {
+    "ETag": {
+        "description": "the case's version, to send back as If-Match with the next action",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _case_links(case_id: str) -> dict[str, Any]:
+    """What a client can do next with the case it holds (OpenAPI links, so generated clients and
+    stateful API tests follow the closed loop from one answer to the next)."""
+    return {
+        "GetCase": {
+            "operationRef": _operation(_CASE, "get"),
+            "parameters": {"case_id": case_id},
+            "description": "read the case again",
+        },
+        "GetTimeline": {
+            "operationRef": _operation(_CASE + "/timeline", "get"),
+            "parameters": {"case_id": case_id},
+            "description": "its history",
+        },
+        "GetDeadlines": {
+            "operationRef": _operation(_CASE + "/deadlines", "get"),
+            "parameters": {"case_id": case_id},
+            "description": "its SLA clocks",
+        },
+        "TakeAction": {
+            "operationRef": _operation(_CASE + "/actions/{action}", "post"),
+            "parameters": {"path.case_id": case_id, "header.If-Match": "$response.header.ETag"},
+            "description": "move it on, on the version just read",
+        },
+    }
+
+
+def _case_answer(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": _ETAG,
+        "links": _case_links("$response.body#/id"),
+    }
+
+
 def parse_if_match(value: str | None) -> int | None:
     """The version in an If-Match header; None for `*`. Raises 428 when absent."""
     if value is None or not value.strip():
@@ -56,7 +106,11 @@ def parse_if_match(value: str | None) -> int | None:
     "/cases",
     status_code=201,
     response_model=CaseOut,
-    responses={**documented(400, 401, 403, 413, 422), 200: {"description": "Idempotent replay"}},
+    responses={
+        **documented(400, 401, 403, 413, 422),
+        201: _case_answer("The case, reported"),
+        200: _case_answer("Idempotent replay: the case this key reported before"),
+    },
     summary="Report a case (上报)",
 )
 async def create_case(
@@ -146,10 +200,13 @@ def get_by_tracking_no(
 
 
 @router.get(
-    "/cases/{case_id}", response_model=CaseOut, responses=documented(401, 404), summary="One case"
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    responses={**documented(401, 404), 200: _case_answer("The case")},
+    summary="One case",
 )
 def get_case(
-    case_id: int, rt: RuntimeDep, actor: ActorDep, response: Response, crs: CRS = CRS.WGS84
+    case_id: IdPath, rt: RuntimeDep, actor: ActorDep, response: Response, crs: CRS = CRS.WGS84
 ) -> CaseOut:
     with rt.uows(actor, readonly=True) as uow:
         case = uow.cases.get(case_id)
@@ -165,7 +222,7 @@ def get_case(
     responses=documented(401, 404),
     summary="Everything that happened to a case",
 )
-def get_timeline(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[TimelineOut]:
+def get_timeline(case_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> list[TimelineOut]:
     with rt.uows(actor, readonly=True) as uow:
         if uow.cases.get(case_id) is None:
             raise NotFound("case.not_found", case_id=case_id)
@@ -179,7 +236,7 @@ def get_timeline(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[Timeline
     responses=documented(401, 404),
     summary="The case's SLA clocks, past and live",
 )
-def get_deadlines(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[DeadlineOut]:
+def get_deadlines(case_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> list[DeadlineOut]:
     with rt.uows(actor, readonly=True) as uow:
         if uow.cases.get(case_id) is None:
             raise NotFound("case.not_found", case_id=case_id)
@@ -206,7 +263,7 @@ def get_deadlines(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[Deadlin
     responses=documented(401, 404),
     summary="Which department the routing rules would send this case to",
 )
-def get_suggestion(case_id: int, rt: RuntimeDep, actor: ActorDep) -> SuggestionOut | None:
+def get_suggestion(case_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> SuggestionOut | None:
     with rt.uows(actor, readonly=True) as uow:
         case = uow.cases.get(case_id)
         if case is None:
@@ -218,12 +275,15 @@ def get_suggestion(case_id: int, rt: RuntimeDep, actor: ActorDep) -> SuggestionO
 @router.post(
     "/cases/{case_id}/actions/{action}",
     response_model=CaseOut,
-    responses=documented(400, 401, 403, 404, 409, 412, 413, 422, 428),
+    responses={
+        **documented(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        200: _case_answer("The case after the action"),
+    },
     summary="Take an action on a case (file, dispatch, handle, verify, ...)",
     description="Who may act, from which states, carrying what: GET /api/v1/transitions.",
 )
 async def act(
-    case_id: int,
+    case_id: IdPath,
     action: Action,
     body: ActionBody,
     rt: RuntimeDep,
@@ -270,7 +330,7 @@ def _similar(rt: Any, actor: Any, report: Report, exclude: int | None) -> list[S
     responses=documented(401, 404),
     summary="Open cases that may describe the same problem (offered for merging, never merged)",
 )
-def similar_to_case(case_id: int, rt: RuntimeDep, actor: ActorDep) -> list[SimilarOut]:
+def similar_to_case(case_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> list[SimilarOut]:
     with rt.uows(actor, readonly=True) as uow:
         case = uow.cases.get(case_id)
     if case is None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from pingan.api.deps import ActorDep, KeyringDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import ContactedCaseOut, ContactIn, ContactOut
+from pingan.api.schemas import ContactedCaseOut, ContactIn, ContactOut, IdPath
 from pingan.domain.identity import Contact
 from pingan.services.personal_data import find_by_contact, read_contact, record_contact
 
@@ -28,7 +28,7 @@ def contact_out(contact: Contact, masked: bool) -> ContactOut:
     summary="Record how to reach the person behind a case (stored encrypted; answered masked)",
 )
 def put_contact(
-    case_id: int, body: ContactIn, rt: RuntimeDep, actor: ActorDep, keys: KeyringDep
+    case_id: IdPath, body: ContactIn, rt: RuntimeDep, actor: ActorDep, keys: KeyringDep
 ) -> ContactOut:
     contact = Contact.checked(body.name, body.phone, body.id_number)
     with rt.uows(actor) as uow:
@@ -46,7 +46,7 @@ def put_contact(
     ),
 )
 def get_contact(
-    case_id: int,
+    case_id: IdPath,
     rt: RuntimeDep,
     actor: ActorDep,
     keys: KeyringDep,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import Strict
+from pingan.api.schemas import IdPath, Strict
 from pingan.domain.access import CENTRE_ROLES, Actor, Role
 from pingan.domain.alarms import POLICIES, Alarm
 from pingan.domain.errors import Forbidden, NotFound
@@ -143,7 +143,7 @@ def list_devices(
     actor: ActorDep,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[DeviceOut]:
     """Devices placed in the caller's jurisdiction; not for citizens, whose sign-in spans the
     whole city but who have no business with the sensor and camera registry."""
@@ -192,7 +192,7 @@ def list_alarms(
     actor: ActorDep,
     state: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AlarmOut]:
     if actor.role not in CENTRE_ROLES | {Role.AUDITOR, Role.ADMIN}:
         raise Forbidden("alarms.not_permitted")
@@ -202,7 +202,7 @@ def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut, responses=documented(403, 404))
-def get_alarm(alarm_id: int, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
+def get_alarm(alarm_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
     if actor.role not in CENTRE_ROLES | {Role.AUDITOR, Role.ADMIN}:
         raise Forbidden("alarms.not_permitted")
     with rt.uows(actor, readonly=True) as uow:
@@ -215,7 +215,7 @@ def get_alarm(alarm_id: int, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
 @router.post(
     "/alarms/{alarm_id}/confirm", response_model=AlarmOut, responses=documented(403, 404, 409)
 )
-def confirm_alarm(alarm_id: int, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
+def confirm_alarm(alarm_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
     """Open a case for an alarm that waits for an operator."""
     with rt.uows(actor) as uow:
         return AlarmOut.of(alarm_service.confirm(uow, actor, alarm_id, rt.env))
@@ -224,7 +224,7 @@ def confirm_alarm(alarm_id: int, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
 @router.post(
     "/alarms/{alarm_id}/dismiss", response_model=AlarmOut, responses=documented(403, 404, 409)
 )
-def dismiss_alarm(alarm_id: int, body: DismissIn, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
+def dismiss_alarm(alarm_id: IdPath, body: DismissIn, rt: RuntimeDep, actor: ActorDep) -> AlarmOut:
     with rt.uows(actor) as uow:
         return AlarmOut.of(alarm_service.dismiss(uow, actor, alarm_id, body.reason, rt.env))
 

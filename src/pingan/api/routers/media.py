@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import AttachmentOut
+from pingan.api.schemas import AttachmentOut, IdPath
 from pingan.domain.errors import InvalidInput, NotFound
 from pingan.services.evidence import upload
 
@@ -60,7 +60,7 @@ async def post_attachment(
     response_class=FileResponse,
     responses={404: {"description": "No such photo you may see"}},
 )
-def get_attachment(attachment_id: int, rt: RuntimeDep, actor: ActorDep) -> FileResponse:
+def get_attachment(attachment_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> FileResponse:
     with rt.uows(actor, readonly=True) as uow:
         att = uow.attachments.get(attachment_id)
         visible = att is not None and (

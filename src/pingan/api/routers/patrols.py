@@ -6,19 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from pingan.adapters.db.patrols import Patrol, WorkerPosition
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import Strict
+from pingan.api.schemas import IdPath, Strict
 from pingan.domain.geo import CRS
 from pingan.services import patrols as patrol_service
 
 router = APIRouter(prefix="/api/v1", tags=["patrols"], responses=documented(400, 401, 403, 422))
-
-ID = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class PatrolOut(BaseModel):
@@ -96,7 +94,7 @@ def start_patrol(rt: RuntimeDep, actor: ActorDep) -> PatrolOut:
 
 
 @router.post("/patrols/{patrol_id}/end", response_model=PatrolOut, responses=documented(404, 409))
-def end_patrol(patrol_id: ID, rt: RuntimeDep, actor: ActorDep) -> PatrolOut:
+def end_patrol(patrol_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> PatrolOut:
     """End one's own open patrol."""
     with rt.uows(actor) as uow:
         return PatrolOut.of(patrol_service.end(uow, actor, patrol_id, rt.env.now()))

@@ -14,6 +14,7 @@ from pingan.adapters.media import MediaStore, PhotoCleaner
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.runtime import Runtime
+from pingan.api.schemas import IdPath
 from pingan.domain.webhooks import HOOK_EVENTS, SignatureRejected
 from pingan.services import webhooks
 
@@ -121,7 +122,7 @@ def list_subscriptions(rt: RuntimeDep, actor: ActorDep) -> list[SubscriptionOut]
     responses=documented(401, 403, 404),
     summary="Stop a subscription: nothing more is sent, its results are refused",
 )
-def remove_subscription(subscription_id: int, rt: RuntimeDep, actor: ActorDep) -> Response:
+def remove_subscription(subscription_id: IdPath, rt: RuntimeDep, actor: ActorDep) -> Response:
     with rt.uows(actor) as uow:
         webhooks.unsubscribe(uow, actor, subscription_id)
     return Response(status_code=204)
@@ -198,7 +199,7 @@ _RESULT_BODY = {
     summary="A department's system posts a handling result (signed; see docs/webhooks.md)",
 )
 async def post_result(
-    subscription_id: int,
+    subscription_id: IdPath,
     request: Request,
     rt: RuntimeDep,
     x_pingan_delivery: Annotated[str | None, Header()] = None,
