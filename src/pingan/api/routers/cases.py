@@ -53,39 +53,35 @@ _ETAG = {
 }
 
 
-def _case_links(case_id: str) -> dict[str, Any]:
-    """What a client can do next with the case it holds (OpenAPI links, so generated clients and
-    stateful API tests follow the closed loop from one answer to the next)."""
-    return {
-        "GetCase": {
-            "operationRef": _operation(_CASE, "get"),
-            "parameters": {"case_id": case_id},
-            "description": "read the case again",
-        },
-        "GetTimeline": {
-            "operationRef": _operation(_CASE + "/timeline", "get"),
-            "parameters": {"case_id": case_id},
-            "description": "its history",
-        },
-        "GetDeadlines": {
-            "operationRef": _operation(_CASE + "/deadlines", "get"),
-            "parameters": {"case_id": case_id},
-            "description": "its SLA clocks",
-        },
-        "TakeAction": {
-            "operationRef": _operation(_CASE + "/actions/{action}", "post"),
-            "parameters": {"path.case_id": case_id, "header.If-Match": "$response.header.ETag"},
-            "description": "move it on, on the version just read",
-        },
-    }
+_CASE_ID = "$response.body#/id"
+# What a client can do next with the case an answer holds (OpenAPI links), so generated clients
+# and stateful API tests follow the closed loop from one answer to the next.
+_CASE_LINKS = {
+    "GetCase": {
+        "operationRef": _operation(_CASE, "get"),
+        "parameters": {"case_id": _CASE_ID},
+        "description": "read the case again",
+    },
+    "GetTimeline": {
+        "operationRef": _operation(_CASE + "/timeline", "get"),
+        "parameters": {"case_id": _CASE_ID},
+        "description": "its history",
+    },
+    "GetDeadlines": {
+        "operationRef": _operation(_CASE + "/deadlines", "get"),
+        "parameters": {"case_id": _CASE_ID},
+        "description": "its SLA clocks",
+    },
+    "TakeAction": {
+        "operationRef": _operation(_CASE + "/actions/{action}", "post"),
+        "parameters": {"path.case_id": _CASE_ID, "header.If-Match": "$response.header.ETag"},
+        "description": "move it on, on the version just read",
+    },
+}
 
 
 def _case_answer(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": _ETAG,
-        "links": _case_links("$response.body#/id"),
-    }
+    return {"description": description, "headers": _ETAG, "links": _CASE_LINKS}
 
 
 def parse_if_match(value: str | None) -> int | None:
