@@ -168,8 +168,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "start_date and end_date may not span more than {days} days",
     ),
     "open311.bad_page": (
-        "page 须 ≥ 1，page_size 须在 1 至 {max} 之间",
-        "page must be 1 or more and page_size 1 to {max}",
+        "page 须在 1 至 {pages} 之间，page_size 须在 1 至 {max} 之间",
+        "page must be 1 to {pages} and page_size 1 to {max}",
     ),
     "open311.unknown_request": (
         "service_request_id 不存在：{id}",

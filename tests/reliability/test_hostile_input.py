@@ -79,3 +79,5 @@ def test_an_id_beyond_64_bits_anywhere_is_422_not_a_server_error(world: World) -
     ]:
         r = operator.post(url, json=body)
         assert r.status_code == 422, (url, r.status_code, r.text)
+    r = world.client().get("/open311/v2/requests.json", params={"page": huge})
+    assert r.status_code == 400 and r.json()[0]["code"] == 400, r.text

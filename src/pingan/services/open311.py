@@ -37,6 +37,7 @@ from pingan.services.ports import Env, UnitOfWork, UnitOfWorkFactory
 CHANNEL = "open311"
 WINDOW = timedelta(days=90)  # the spec's default and largest date range for GET requests
 MAX_RESULTS = 1000  # the spec's default page: "first 1000 requests"
+MAX_PAGE = 1_000_000  # deeper than any city's history; keeps the offset a number databases hold
 MAX_DESCRIPTION = 4000  # the spec's limit on `description`
 MAX_MEDIA_URL = 2000
 TITLE_CHARS = 60
@@ -231,8 +232,8 @@ def request_query(
 ) -> RequestQuery:
     """Apply the spec: ids override everything; otherwise a window of at most 90 days (the most
     recent 90 by default, or 90 from whichever end was given) and at most 1000 results a page."""
-    if page < 1 or not 1 <= page_size <= MAX_RESULTS:
-        raise InvalidInput("open311.bad_page", max=MAX_RESULTS)
+    if not 1 <= page <= MAX_PAGE or not 1 <= page_size <= MAX_RESULTS:
+        raise InvalidInput("open311.bad_page", pages=MAX_PAGE, max=MAX_RESULTS)
     offset = (page - 1) * page_size
     if ids:
         return RequestQuery(ids=tuple(ids), limit=page_size, offset=offset)
