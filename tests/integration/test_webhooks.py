@@ -459,3 +459,13 @@ def test_supervision_and_closing_of_the_departments_cases_are_sent_too(
     assert events == {"case.dispatched", "case.supervised"}  # posted side by side: any order
     [supervised] = [d for d in receiver.accepted if d["event"] == "case.supervised"]
     assert supervised["case"]["supervision_count"] == 1
+
+
+def test_a_signed_result_naming_an_impossible_case_id_is_refused_as_bad_input(
+    world: World, subscribed: tuple[dict[str, Any], str]
+) -> None:
+    sub, _dept = subscribed
+    for case_id in (2**63, 0, -1, True):
+        r = _post_result(world, sub, {"case_id": case_id, "action": "accept"})
+        assert r.status_code == 422, (case_id, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "webhook.bad_body"

@@ -13,11 +13,9 @@ from pingan.domain.access import Actor
 from pingan.domain.cases import Action, Case, CaseState, TimelineEntry
 from pingan.domain.categories import CATEGORIES
 from pingan.domain.geo import CRS, Point, from_wgs84
+from pingan.domain.ids import MAX_ID
 from pingan.domain.sla import Urgency
 
-MAX_ID = 2**62
-# An id sent in is refused (422) above what a 64-bit column holds, before any database sees it:
-# SQLite's driver would raise on it, and PostgreSQL answers an error only mid-transaction.
 IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 

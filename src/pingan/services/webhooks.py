@@ -29,6 +29,7 @@ from pingan.domain.cases import Action, Case, Command
 from pingan.domain.errors import Forbidden, InvalidInput, NotFound
 from pingan.domain.events import DomainEvent
 from pingan.domain.geo import is_within
+from pingan.domain.ids import MAX_ID
 from pingan.domain.webhooks import (
     HOOK_EVENTS,
     Replayed,
@@ -326,7 +327,7 @@ def _command(data: Any, photo_ids: tuple[int, ...]) -> tuple[int, Command]:
     if action is None:
         raise InvalidInput("webhook.unsupported_action", action=str(data.get("action"))[:32])
     case_id = data.get("case_id")
-    if not isinstance(case_id, int) or isinstance(case_id, bool):
+    if not isinstance(case_id, int) or isinstance(case_id, bool) or not 1 <= case_id <= MAX_ID:
         raise InvalidInput("webhook.bad_body")
     note, reason = data.get("note"), data.get("reason")
     if not isinstance(note, str | None) or not isinstance(reason, str | None):

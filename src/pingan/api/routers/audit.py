@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import MAX_ID, AuditEntryOut, AuditVerifyOut
+from pingan.api.schemas import AuditEntryOut, AuditVerifyOut
 from pingan.domain.access import Scope
 from pingan.domain.errors import Forbidden
+from pingan.domain.ids import MAX_ID
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=documented(401, 403))
 

@@ -15,6 +15,7 @@ from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import ApiError, documented
 from pingan.api.runtime import Runtime
 from pingan.api.schemas import IdPath
+from pingan.domain.ids import MAX_ID
 from pingan.domain.webhooks import HOOK_EVENTS, SignatureRejected
 from pingan.services import webhooks
 
@@ -167,7 +168,7 @@ _RESULT_BODY = {
                     "type": "object",
                     "required": ["case_id", "action"],
                     "properties": {
-                        "case_id": {"type": "integer"},
+                        "case_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         "action": {"type": "string", "enum": ["accept", "return", "handle"]},
                         "note": {"type": "string"},
                         "reason": {"type": "string"},
