@@ -8,6 +8,7 @@ dashboard stays open the whole time and must show every step as it arrives over 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -284,6 +285,47 @@ def test_town_operator_dashboard_shows_no_other_towns_cases(browser: Any, web_se
     page.fill("#filters input[name=q]", made["theirs"]["tracking_no"])
     page.click("#filters button[type=submit]")
     page.wait_for_function("document.querySelectorAll('#case-rows tr').length === 0")
+    page.context.close()
+
+
+def test_a_late_answer_never_paints_an_older_case_over_a_newer_one(
+    browser: Any, web_server: str
+) -> None:
+    """The case panel reads a case on a click, on a live event and after an action; when an
+    earlier read answers last, the panel keeps the later one (and so its newer ETag)."""
+    lng, lat = centre_of(web_server, GRID)
+    with api(web_server, "citizen02") as c:
+        kase = c.post(
+            "/api/v1/cases",
+            json={"category_code": "E0102", "title": "迟到的回答", "lng": lng, "lat": lat},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        ).json()
+    page = new_page(browser, web_server, (lng, lat), viewport={"width": 1600, "height": 1000})
+    sign_in(page, "dashboard", "op.330402007")
+    page.wait_for_selector("body[data-interactive]")
+    # the first read of this case gets its answer at once but hands it over 2 s later
+    page.evaluate(
+        """(id) => { const fetch0 = window.fetch; let held = false;
+            window.fetch = async (url, opts) => {
+              const res = await fetch0(url, opts);
+              if (!held && String(url).endsWith(`/api/v1/cases/${id}`)) {
+                held = true; await new Promise((r) => setTimeout(r, 2000));
+              }
+              return res; }; }""",
+        kase["id"],
+    )
+    page.evaluate(f"() => {{ window.pinganDashboard.openCase({kase['id']}); }}")  # not awaited
+    with api(web_server, "op.330402007") as c:
+        r = c.post(
+            f"/api/v1/cases/{kase['id']}/actions/file",
+            json={},
+            headers={"If-Match": f'"{kase["version"]}"'},
+        )
+        assert r.status_code == 200, r.text
+    page.evaluate(f"window.pinganDashboard.openCase({kase['id']})")
+    page.wait_for_selector(f'#detail[data-case-id="{kase["id"]}"][data-state=filed]')
+    time.sleep(2.5)  # the held answer (still "reported") has arrived by now
+    assert page.get_attribute("#detail", "data-state") == "filed"
     page.context.close()
 
 

@@ -11,16 +11,20 @@ export class DetailPanel {
     this.onChanged = onChanged;
     this.onCall = onCall;
     this.caseId = null;
+    this.loads = 0;
   }
 
   async open(id) {
     this.caseId = id;
+    const load = ++this.loads;
     const [kase, timeline, deadlines, contacts, calls] = await Promise.all([
       get(`/api/v1/cases/${id}`), get(`/api/v1/cases/${id}/timeline`), get(`/api/v1/cases/${id}/deadlines`),
       this.onCall ? get(`/api/v1/cases/${id}/contacts`).catch(() => []) : [],
       get('/api/v1/calls', { case_id: id }).catch(() => []),
     ]);
-    if (this.caseId !== id) return;
+    // a read started earlier that answers later (a live event and an action's reply, say) must
+    // not paint an older case over a newer one
+    if (this.caseId !== id || load !== this.loads) return;
     this.render(kase, timeline, deadlines, contacts, calls);
   }
 

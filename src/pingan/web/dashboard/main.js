@@ -163,6 +163,7 @@ async function startApp(user) {
     markerOf: (id) => cases.describe(id), markerCount: () => cases.size,
     workerOf: (username) => workers.describe(username), workerCount: () => workers.size,
     reloadWorkers: () => workers.load(), crs: () => map.options.crs.code, openWorker: (username) => workers.open(username),
+    openCase: (id) => detail.open(id),
   };
   window.pinganCalls = {
     client: calls, stats: () => calls.stats(), call: () => calls.call,

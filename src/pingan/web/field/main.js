@@ -138,8 +138,12 @@ async function loadTasks() {
   }
 }
 
+let taskLoads = 0;
+
 async function openTask(id) {
+  const load = ++taskLoads;
   const [kase, timeline] = await Promise.all([get(`/api/v1/cases/${id}`), get(`/api/v1/cases/${id}/timeline`)]);
+  if (load !== taskLoads) return; // another task was tapped since: show that one
   const box = clear($('#task-detail'));
   box.hidden = false;
   box.dataset.caseId = String(id);
