@@ -3,7 +3,7 @@
 // (set as text). An open alarm's popup offers confirm (opens a case) or dismiss (with a reason).
 // Reloaded on every alarm event from the live feed.
 /* global L */
-import { get, post } from '/shared/api.js';
+import { get, newestOnly, post } from '/shared/api.js';
 import { h, toast } from '/shared/dom.js';
 import { t } from '/shared/i18n.js';
 
@@ -12,15 +12,18 @@ export class AlarmsLayer {
     this.layer = L.layerGroup().addTo(map);
     this.onSelectCase = onSelectCase;
     this.count = 0;
+    this.newest = newestOnly();
   }
 
   async load() {
+    const current = this.newest();
     let rows;
     try {
       rows = await get('/api/v1/alarms', { state: ['open', 'cased'], limit: 500 });
     } catch {
       return; // a role that does not see alarms, or offline: keep what is shown
     }
+    if (!current()) return;
     this.layer.clearLayers();
     this.count = rows.length;
     for (const a of rows) {

@@ -1,5 +1,5 @@
 // Search, filters, a paged table of cases and export of the same selection to xlsx.
-import { get, download } from '/shared/api.js';
+import { get, download, newestOnly } from '/shared/api.js';
 import { h, clear } from '/shared/dom.js';
 import { t, lang, localName, formatTime } from '/shared/i18n.js';
 import { stateBadge } from '/shared/case-view.js';
@@ -16,6 +16,7 @@ export class CaseList {
     this.onSelect = onSelect;
     this.offset = 0;
     this.unitPath = '';
+    this.newest = newestOnly();
     form.addEventListener('submit', (e) => { e.preventDefault(); this.offset = 0; this.load(); });
     form.querySelector('#export').addEventListener('click', () => this.export());
     document.getElementById('prev').addEventListener('click', () => { this.offset = Math.max(0, this.offset - PAGE); this.load(); });
@@ -46,7 +47,9 @@ export class CaseList {
   }
 
   async load() {
+    const current = this.newest();
     const page = await get('/api/v1/cases', { ...this.params(), limit: PAGE, offset: this.offset });
+    if (!current()) return;
     clear(this.body);
     for (const c of page.items) {
       const tr = h('tr', { dataset: { caseId: String(c.id) }, class: c.overdue ? 'overdue' : '' },

@@ -3,7 +3,7 @@
 // what is in view drawn: clusters as small labelled icons, single cases as canvas circles.
 // Live events restyle or add one case and redraw; the tree is rebuilt lazily, at most every 2 s.
 /* global L, Supercluster */
-import { get } from '/shared/api.js';
+import { get, newestOnly } from '/shared/api.js';
 import { markerStyle } from '/shared/map.js';
 
 const REBUILD_MS = 2000;
@@ -18,10 +18,14 @@ export class CasesLayer {
     this.renderer = L.canvas({ padding: 0.5 });
     this.layer = L.layerGroup().addTo(map);
     map.on('moveend', () => this.draw());
+    this.newest = newestOnly();
   }
 
+  /** Every case of a unit; the count, or null when a newer load began meanwhile. */
   async load(unitCode) {
+    const current = this.newest();
     const data = await get('/api/v1/stats/points', { unit: unitCode });
+    if (!current()) return null;
     this.cases.clear();
     for (const row of data.rows) this.cases.set(row[0], feature(row));
     this.rebuild();
@@ -81,11 +85,14 @@ export class CasesLayer {
   /** Add or restyle one case after a live event. */
   upsert(kase) {
     const known = this.cases.get(kase.id);
+    if (known && known.properties.version > kase.version) return; // an older read answering late
     if (known) {
-      Object.assign(known.properties, { state: kase.state, urgency: kase.urgency, overdue: kase.overdue });
+      Object.assign(known.properties, { state: kase.state, urgency: kase.urgency, overdue: kase.overdue, version: kase.version });
       known.geometry.coordinates = [kase.lng, kase.lat];
     } else {
-      this.cases.set(kase.id, feature([kase.id, kase.lng, kase.lat, kase.state, kase.urgency, kase.overdue]));
+      const f = feature([kase.id, kase.lng, kase.lat, kase.state, kase.urgency, kase.overdue]);
+      f.properties.version = kase.version;
+      this.cases.set(kase.id, f);
     }
     this.draw(); // a single case in view shows its new colour at once
     if (!this.rebuildTimer) this.rebuildTimer = setTimeout(() => this.rebuild(), REBUILD_MS);

@@ -1,6 +1,6 @@
 // The case panel: summary, SLA clock, photos, timeline, the actions this reader may take, the
 // people to video-call about the case and its call log.
-import { get, photoUrl } from '/shared/api.js';
+import { get, newestOnly, photoUrl } from '/shared/api.js';
 import { h, clear, toast } from '/shared/dom.js';
 import { t, formatTime } from '/shared/i18n.js';
 import { actionBar, caseSummary, deadlineList, photoStrip, timelineList } from '/shared/case-view.js';
@@ -11,12 +11,12 @@ export class DetailPanel {
     this.onChanged = onChanged;
     this.onCall = onCall;
     this.caseId = null;
-    this.loads = 0;
+    this.newest = newestOnly();
   }
 
   async open(id) {
     this.caseId = id;
-    const load = ++this.loads;
+    const current = this.newest();
     const [kase, timeline, deadlines, contacts, calls] = await Promise.all([
       get(`/api/v1/cases/${id}`), get(`/api/v1/cases/${id}/timeline`), get(`/api/v1/cases/${id}/deadlines`),
       this.onCall ? get(`/api/v1/cases/${id}/contacts`).catch(() => []) : [],
@@ -24,7 +24,7 @@ export class DetailPanel {
     ]);
     // a read started earlier that answers later (a live event and an action's reply, say) must
     // not paint an older case over a newer one
-    if (this.caseId !== id || load !== this.loads) return;
+    if (this.caseId !== id || !current()) return;
     this.render(kase, timeline, deadlines, contacts, calls);
   }
 

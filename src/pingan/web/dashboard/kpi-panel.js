@@ -1,6 +1,6 @@
 // KPI tiles and ECharts charts for the current unit (figures from /api/v1/stats/kpis).
 /* global echarts */
-import { get } from '/shared/api.js';
+import { get, newestOnly } from '/shared/api.js';
 import { h, clear } from '/shared/dom.js';
 import { t, localName } from '/shared/i18n.js';
 
@@ -17,10 +17,15 @@ export class KpiPanel {
     this.charts[0].on('click', (p) => p.data && p.data.code && this.onUnit(p.data.code));
     window.addEventListener('resize', () => this.charts.forEach((c) => c.resize()));
     this.data = null;
+    this.newest = newestOnly();
   }
 
+  /** The KPIs of a unit, painted; null when a newer load began meanwhile (that one paints). */
   async load(unitCode) {
-    this.data = await get('/api/v1/stats/kpis', { unit: unitCode, days: 30 });
+    const current = this.newest();
+    const data = await get('/api/v1/stats/kpis', { unit: unitCode, days: 30 });
+    if (!current()) return null;
+    this.data = data;
     this.render();
     return this.data;
   }

@@ -84,10 +84,11 @@ async function startApp(user) {
     });
     // the map first: on a two-core server the KPI aggregation would otherwise compete with it
     const count = await cases.load(unit.code);
+    if (count === null) return; // the user moved on to another unit meanwhile
     $('#marker-count').textContent = String(count);
     document.body.dataset.mapReady = String(performance.now() - started);
     const [kpiData] = await Promise.all([kpis.load(unit.code), list.load()]);
-    await list.fillOptions(kpiData.by_unit);
+    if (kpiData) await list.fillOptions(kpiData.by_unit);
   }
 
   async function drill(code) {

@@ -2,7 +2,7 @@
 // as textContent), green while on patrol. Loaded on start, refreshed every 30 s, and moved live
 // when a worker's phone reports a position. Clicking a worker offers a video call.
 /* global L */
-import { get } from '/shared/api.js';
+import { get, newestOnly } from '/shared/api.js';
 import { h } from '/shared/dom.js';
 import { t } from '/shared/i18n.js';
 
@@ -14,6 +14,7 @@ export class WorkersLayer {
     this.layer = L.layerGroup().addTo(map);
     this.markers = new Map();
     this.timer = null;
+    this.newest = newestOnly();
   }
 
   start() {
@@ -22,12 +23,14 @@ export class WorkersLayer {
   }
 
   async load() {
+    const current = this.newest();
     let rows;
     try {
       rows = await get('/api/v1/workers/positions');
     } catch {
       return; // not a role that sees workers, or offline: keep what is shown
     }
+    if (!current()) return;
     this.layer.clearLayers();
     this.markers.clear();
     for (const w of rows) this.place(w);

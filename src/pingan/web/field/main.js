@@ -1,7 +1,7 @@
 // The grid worker's field app (网格员): tasks to verify or handle, my grid's map, and reports
 // that survive having no signal (queued in IndexedDB, sent once when back online).
 /* global L */
-import { get, signIn, signOut, useSession } from '/shared/api.js';
+import { get, newestOnly, signIn, signOut, useSession } from '/shared/api.js';
 import { $, h, clear, toast } from '/shared/dom.js';
 import { loadI18n, langSwitch, t } from '/shared/i18n.js';
 import { actionBar, caseSummary, photoStrip, stateBadge, timelineList } from '/shared/case-view.js';
@@ -138,12 +138,12 @@ async function loadTasks() {
   }
 }
 
-let taskLoads = 0;
+const newestTask = newestOnly();
 
 async function openTask(id) {
-  const load = ++taskLoads;
+  const current = newestTask();
   const [kase, timeline] = await Promise.all([get(`/api/v1/cases/${id}`), get(`/api/v1/cases/${id}/timeline`)]);
-  if (load !== taskLoads) return; // another task was tapped since: show that one
+  if (!current()) return; // another task was tapped since: show that one
   const box = clear($('#task-detail'));
   box.hidden = false;
   box.dataset.caseId = String(id);

@@ -71,6 +71,19 @@ function headers(extra = {}) {
   return h;
 }
 
+/**
+ * Reads that overlap may answer in any order; only the newest may paint. Each call of the
+ * returned function starts a read and gives back `current()`, true while no newer read has begun:
+ * `const current = this.newest(); const data = await get(…); if (!current()) return;`
+ */
+export function newestOnly() {
+  let latest = 0;
+  return () => {
+    const mine = ++latest;
+    return () => mine === latest;
+  };
+}
+
 export async function get(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) {
