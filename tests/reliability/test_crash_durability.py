@@ -5,9 +5,10 @@ exactly once, the database stays consistent, and each process is ready again wit
 
 The short version runs here (`CRASH_KILLS`, default 10 per database, tens in all); `make soak`
 runs hundreds.
-Restarts must be ready within `CRASH_READY_LIMIT_S`: 5 s for `make soak`; 15 s here, because on a
-loaded two-core development machine Python alone takes 3-10 s to import the application (see
-docs/reliability.md for the measured figures). See `crash_battery.py` for the harness.
+Restarts must be ready within `CRASH_READY_LIMIT_S`, 5 s here as in `make soak` (measured: about
+1 s on SQLite and 1.2–1.5 s on PostgreSQL under the battery's own load; docs/reliability.md). The
+report is kept beside the ledger and the process logs (`run/report.json` in the test's directory).
+See `crash_battery.py` for the harness.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.conftest import fresh_database_url
 from tests.reliability.crash_battery import Battery
 
 KILLS = int(os.environ.get("CRASH_KILLS", "10"))
-READY_LIMIT_S = float(os.environ.get("CRASH_READY_LIMIT_S", "15"))
+READY_LIMIT_S = float(os.environ.get("CRASH_READY_LIMIT_S", "5"))
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -37,7 +38,9 @@ def test_sigkilled_processes_lose_nothing_acknowledged_and_do_everything_once(
         ).run()
     finally:
         drop()  # type: ignore[operator]
-    print(json.dumps(report.as_dict(), indent=1, default=str))
+    summary = json.dumps(report.as_dict(), indent=1, default=str)
+    (tmp_path / "run" / "report.json").write_text(summary)  # beside the ledger and the logs
+    print(summary)
     assert report.violations == []
     assert report.slow_restarts == []
     assert sum(report.kills.values()) == KILLS and len(report.kills) == 3
