@@ -65,6 +65,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "idempotency.bad_key": ("幂等键长度须为 1–128", "Idempotency-Key must be 1–128 characters"),
     "idempotency.contended": ("请求冲突，请重试", "Concurrent request; retry"),
+    "case.tracking_no_exhausted": (
+        "暂时无法分配受理编号，请重试",
+        "No free tracking number could be drawn; retry",
+    ),
     "idempotency.case_missing": (
         "幂等键对应的案件已不可见",
         "The case for this key is not visible",

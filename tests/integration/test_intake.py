@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from pingan.domain.geo import gcj02_to_bd09, wgs84_to_gcj02
+from pingan.services import intake
 from tests.integration.conftest import World
 
 
@@ -154,3 +157,25 @@ def test_lists_filter_by_state_category_unit_and_bbox(world: World) -> None:
         "/api/v1/cases", params={"unit": world.town(1).unit.path, "q": "燃气隐患"}
     )
     assert made["id"] not in [c["id"] for c in other_unit.json()["items"]]
+
+
+def test_a_tracking_number_already_taken_is_drawn_again_and_the_report_still_lands(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random numbers clash (about three times in 10,000 reports a day); a clash must cost a
+    second draw, not the citizen's report."""
+    client = world.client("citizen02")
+    taken = client.post("/api/v1/cases", json=_body(world)).json()["tracking_no"]
+    draws = iter([taken, taken, "20990101ABCDEF"])
+    monkeypatch.setattr(intake, "tracking_no", lambda now: next(draws))
+    r = client.post("/api/v1/cases", json=_body(world, title="同号"))
+    assert r.status_code == 201, r.text
+    assert r.json()["tracking_no"] == "20990101ABCDEF"
+    assert client.get(f"/api/v1/cases/by-tracking-no/{taken}").json()["title"] == "违停"
+
+    # every draw taken: a clear conflict to retry, and nothing written
+    before = client.get("/api/v1/cases", params={"limit": 1}).json()["total"]
+    monkeypatch.setattr(intake, "tracking_no", lambda now: taken)
+    r = client.post("/api/v1/cases", json=_body(world, title="无号"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "case.tracking_no_exhausted"
+    assert client.get("/api/v1/cases", params={"limit": 1}).json()["total"] == before

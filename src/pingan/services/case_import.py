@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from pingan.domain.access import Actor, Role
@@ -22,7 +23,7 @@ from pingan.domain.categories import CATEGORIES
 from pingan.domain.errors import DomainError, Forbidden, InvalidInput
 from pingan.domain.geo import CRS, PATH_SEP, is_within, to_wgs84
 from pingan.domain.sla import CST, Urgency
-from pingan.services.intake import owner_of
+from pingan.services.intake import add_numbered, owner_of
 from pingan.services.ports import Env, UnitOfWorkFactory
 
 REQUIRED = ("external_id", "category_code", "lng", "lat", "reported_at")
@@ -297,7 +298,11 @@ def store(
         chunk = report.ready[start : start + batch]
         with uows(actor) as uow:
             for item in chunk:
-                case = uow.cases.add(_case(item, actor, source, now))
+                case = add_numbered(
+                    uow,
+                    partial(_case, item, actor, source, now),
+                    partial(_historic_number, item.reported_at),
+                )
                 uow.case_imports.add(item.external_id, case.id, source, now)
             uow.discard_events()
             uow.commit()
@@ -307,7 +312,12 @@ def store(
     return report
 
 
-def _case(item: HistoricCase, actor: Actor, source: str, now: datetime) -> Case:
+def _historic_number(reported_at: datetime) -> str:
+    """H, the day it was reported and 32 random bits: never a live case's number."""
+    return f"H{reported_at:%Y%m%d}{secrets.token_hex(4).upper()}"
+
+
+def _case(item: HistoricCase, actor: Actor, source: str, now: datetime, tracking_no: str) -> Case:
     grid_code = item.grid_path.rpartition(PATH_SEP)[2]
     entry = TimelineEntry(
         action="import",
@@ -326,7 +336,7 @@ def _case(item: HistoricCase, actor: Actor, source: str, now: datetime) -> Case:
     )
     return Case(
         id=0,
-        tracking_no=f"H{item.reported_at:%Y%m%d}{secrets.token_hex(4).upper()}",
+        tracking_no=tracking_no,
         category_code=item.category_code,
         urgency=item.urgency,
         title=item.title,

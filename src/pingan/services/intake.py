@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from pingan.domain.access import CENTRE_ROLES, Actor, Role
 from pingan.domain.cases import Case
@@ -18,9 +20,10 @@ from pingan.domain.errors import Conflict, Forbidden, InvalidInput
 from pingan.domain.geo import CRS, PATH_SEP, to_wgs84
 from pingan.domain.sla import Urgency
 from pingan.services.clocks import sync_deadline
-from pingan.services.ports import Env, UnitOfWork, UnitOfWorkFactory
+from pingan.services.ports import Env, TrackingNoTaken, UnitOfWork, UnitOfWorkFactory
 
 TOWN_DEPTH = 3  # city.district.town
+TRACKING_DRAWS = 8  # each draw clashes with a day's n cases with probability n / 2^24
 
 CHANNEL_OF_ROLE = {
     Role.CITIZEN: "citizen",
@@ -112,6 +115,24 @@ def replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case | 
     return case
 
 
+def tracking_no(now: datetime) -> str:
+    """受理编号: the day and 24 random bits, short enough to read out on the phone and not a
+    sequence anyone could walk; unique only together with `add_numbered`."""
+    return f"{now:%Y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def add_numbered(uow: UnitOfWork, make: Callable[[str], Case], draw: Callable[[], str]) -> Case:
+    """Add the case `make` builds around a tracking number from `draw`, drawing again when the
+    number is taken (random numbers clash: 10,000 cases a day meet about three clashes)."""
+    for _ in range(TRACKING_DRAWS):
+        try:
+            case: Case = uow.cases.add(make(draw()))
+        except TrackingNoTaken:
+            continue
+        return case
+    raise Conflict("case.tracking_no_exhausted")
+
+
 def create_case(uow: UnitOfWork, actor: Actor, draft: CaseDraft, env: Env) -> Case:
     """Make a case inside the caller's unit of work (alarms open cases in the same transaction)."""
     cat = category(draft.category_code)
@@ -125,25 +146,28 @@ def create_case(uow: UnitOfWork, actor: Actor, draft: CaseDraft, env: Env) -> Ca
     if actor.role in CENTRE_ROLES | {Role.HANDLER} and not actor.sees(grid_path):
         raise Forbidden("case.outside_jurisdiction")
     now = env.now()
-    case = Case.report(
-        actor,
-        now,
-        id=0,
-        tracking_no=f"{now:%Y%m%d}{secrets.token_hex(3).upper()}",
-        category_code=cat.code,
-        urgency=draft.urgency,
-        title=title,
-        description=draft.description.strip(),
-        lng=point.lng,
-        lat=point.lat,
-        grid_code=grid_path.rpartition(PATH_SEP)[2],
-        location_path=grid_path,
-        owner_path=owner_of(grid_path),
-        channel=draft.channel or CHANNEL_OF_ROLE.get(actor.role, "web"),
-        address=draft.address.strip(),
-        photo_ids=draft.photo_ids,
-    )
-    uow.cases.add(case)
+
+    def report(tracking_no: str) -> Case:
+        return Case.report(
+            actor,
+            now,
+            id=0,
+            tracking_no=tracking_no,
+            category_code=cat.code,
+            urgency=draft.urgency,
+            title=title,
+            description=draft.description.strip(),
+            lng=point.lng,
+            lat=point.lat,
+            grid_code=grid_path.rpartition(PATH_SEP)[2],
+            location_path=grid_path,
+            owner_path=owner_of(grid_path),
+            channel=draft.channel or CHANNEL_OF_ROLE.get(actor.role, "web"),
+            address=draft.address.strip(),
+            photo_ids=draft.photo_ids,
+        )
+
+    case = add_numbered(uow, report, lambda: tracking_no(now))
     if draft.photo_ids:
         linked = uow.attachments.attach(draft.photo_ids, case.id, actor.user_id)
         if linked != len(set(draft.photo_ids)):

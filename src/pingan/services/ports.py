@@ -94,6 +94,10 @@ class EventBus(Broadcast, Protocol):
     def close(self) -> None: ...
 
 
+class TrackingNoTaken(Exception):
+    """A new case's tracking number is already another case's; nothing was written."""
+
+
 class DeliveryFailed(Exception):
     """The bus did not accept an event (or a consumer failed on it); try again later."""
 

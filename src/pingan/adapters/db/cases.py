@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from pingan.adapters.db.scope import case_scope, within
 from pingan.adapters.db.tables import case_timeline, cases
@@ -19,7 +20,7 @@ from pingan.domain.cases import OPEN_STATES, Case, CaseState, TimelineEntry
 from pingan.domain.errors import StaleVersion
 from pingan.domain.events import DomainEvent
 from pingan.domain.sla import Urgency
-from pingan.services.ports import CaseFilter
+from pingan.services.ports import CaseFilter, TrackingNoTaken
 
 _FIELDS = [f.name for f in dataclasses.fields(Case) if not f.name.startswith("pending_")]
 
@@ -63,7 +64,17 @@ class CaseRepository:
         self._collect = collect
 
     def add(self, case: Case) -> Case:
-        case_id = self.conn.execute(_INSERT, _to_row(case)).scalar_one()
+        """Insert a new case; raises TrackingNoTaken (and writes nothing) when its random tracking
+        number is already in use, so the caller can draw another."""
+        nested = self.conn.begin_nested()
+        try:
+            case_id = self.conn.execute(_INSERT, _to_row(case)).scalar_one()
+        except IntegrityError as exc:
+            nested.rollback()
+            if "tracking_no" in str(exc.orig):
+                raise TrackingNoTaken(case.tracking_no) from exc
+            raise
+        nested.commit()
         case.id = int(case_id)
         case.pending_events = [
             dataclasses.replace(e, aggregate_id=case.id, payload={**e.payload, "case_id": case.id})
