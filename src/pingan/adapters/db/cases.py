@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pingan.adapters.db.scope import case_scope, within
 from pingan.adapters.db.tables import case_timeline, cases
@@ -25,8 +26,14 @@ from pingan.services.ports import CaseFilter, TrackingNoTaken
 _FIELDS = [f.name for f in dataclasses.fields(Case) if not f.name.startswith("pending_")]
 
 # Statements built once with bind parameters: intake and transitions are the hot path, and
-# `.values(**row)` would coerce every column on every call.
-_INSERT = insert(cases).returning(cases.c.id)
+# `.values(**row)` would coerce every column on every call. An insert whose tracking number is
+# taken writes nothing and returns no id (one statement, no savepoint); any other conflict raises.
+_INSERTS = {
+    dialect: make(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.tracking_no])
+    .returning(cases.c.id)
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _UPDATE = (
     update(cases)
     .where(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_loaded"))
@@ -66,15 +73,10 @@ class CaseRepository:
     def add(self, case: Case) -> Case:
         """Insert a new case; raises TrackingNoTaken (and writes nothing) when its random tracking
         number is already in use, so the caller can draw another."""
-        nested = self.conn.begin_nested()
-        try:
-            case_id = self.conn.execute(_INSERT, _to_row(case)).scalar_one()
-        except IntegrityError as exc:
-            nested.rollback()
-            if "tracking_no" in str(exc.orig):
-                raise TrackingNoTaken(case.tracking_no) from exc
-            raise
-        nested.commit()
+        stmt = _INSERTS[self.conn.dialect.name]
+        case_id = self.conn.execute(stmt, _to_row(case)).scalar_one_or_none()
+        if case_id is None:
+            raise TrackingNoTaken(case.tracking_no)
         case.id = int(case_id)
         case.pending_events = [
             dataclasses.replace(e, aggregate_id=case.id, payload={**e.payload, "case_id": case.id})
