@@ -14,9 +14,10 @@ from pingan.adapters.db.calls import CallView, Contact
 from pingan.adapters.media import MediaStore
 from pingan.api.deps import ActorDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import IdPath, Strict
+from pingan.api.schemas import IdIn, IdPath, Strict
 from pingan.api.signalling import Signalling, call_json
 from pingan.domain.errors import InvalidInput
+from pingan.domain.ids import MAX_ID
 from pingan.services import calls as call_service
 
 router = APIRouter(prefix="/api/v1", tags=["calls"], responses=documented(400, 401, 422))
@@ -59,12 +60,12 @@ class CallConfigOut(BaseModel):
 
 
 class PlaceCall(Strict):
-    callee_id: int = Field(ge=1, le=2**62)
-    case_id: int | None = Field(default=None, ge=1, le=2**62)
+    callee_id: IdIn
+    case_id: IdIn | None = None
 
 
 class InviteBody(Strict):
-    user_id: int = Field(ge=1, le=2**62)
+    user_id: IdIn
 
 
 class ContactOut(BaseModel):
@@ -102,8 +103,8 @@ def place_call(body: PlaceCall, request: Request, rt: RuntimeDep, actor: ActorDe
 def call_log(
     rt: RuntimeDep,
     actor: ActorDep,
-    case_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    user_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CallOut]:
     """The call log of a case, or a user's call history (one's own by default)."""

@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from pingan.api.deps import ActorDep, KeyringDep, RuntimeDep
 from pingan.api.errors import documented
-from pingan.api.schemas import CaseOut, ContactOut, Strict
+from pingan.api.schemas import CaseOut, ContactOut, IdIn, Strict
 from pingan.domain.geo import CRS
 from pingan.domain.identity import Contact
+from pingan.domain.ids import MAX_ID
 from pingan.domain.sla import Urgency
 from pingan.services import hotline
 from pingan.services.intake import CaseDraft
@@ -37,7 +38,7 @@ class HotlineCallIn(Strict):
     urgency: Urgency = Urgency.ROUTINE
     address: str = Field(default="", max_length=300)
     duplicate_of: int | None = Field(
-        default=None, ge=1, le=2**62, description="add the call to this open case instead"
+        default=None, ge=1, le=MAX_ID, description="add the call to this open case instead"
     )
 
 
@@ -71,7 +72,7 @@ class FollowUpDueOut(BaseModel):
 
 
 class FollowUpIn(Strict):
-    case_id: int = Field(ge=1, le=2**62)
+    case_id: IdIn
     outcome: Literal["reached", "unreachable"]
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     note: str | None = Field(default=None, max_length=500)
