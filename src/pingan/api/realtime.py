@@ -100,8 +100,11 @@ class Hub:
             )
         elif kind == "presence" and message.get("node") != self.node:
             users = frozenset(int(u) for u in message.get("users", []))
+            now = time.monotonic()
             with self._lock:
-                self._elsewhere[str(message["node"])] = (users, time.monotonic() + 3 * PRESENCE_S)
+                # a process that restarted comes back as a new node: forget the ones gone quiet
+                self._elsewhere = {n: v for n, v in self._elsewhere.items() if v[1] > now}
+                self._elsewhere[str(message["node"])] = (users, now + 3 * PRESENCE_S)
 
     def add(self, actor: Actor, session: Claims) -> Subscriber:
         """Register a connection (from its event loop); the first one starts the re-checks."""
